@@ -1,0 +1,816 @@
+/*
+ * post_parse.cpp: JSON bytes -> struct post with simdjson On-Demand.
+ *
+ * Owns: the padded copy of the input, the simdjson parser, shape detection
+ * and field extraction. The only C++ file of earshot; it exposes post.h with
+ * C linkage and never lets an exception cross into C (simdjson is used
+ * through its error-code API; the few std:: calls that can throw are caught).
+ *
+ * How a message is read: one pass over the root object's fields in document
+ * order. Every field any shape might need is collected into a scratch
+ * record (keys may come in any order: "includes" before "data", "user"
+ * after "text"), and the shape is decided from the keys once the object is
+ * done. Fields we do not want are skipped by simdjson without decoding.
+ *
+ * Shape rule: a root "data" object -> Twitter v2; else any of id_str, user,
+ * full_text, extended_tweet, retweeted_status, in_reply_to_status_id(_str)
+ * -> Twitter v1.1; else generic.
+ *
+ * What is validated, and what is not (On-Demand is lazy by design):
+ *   - UTF-8 of the whole input, string/bracket structure: always (stage 1).
+ *   - Nesting depth: always, including fields that are skipped.
+ *   - Trailing bytes after the root object: always.
+ *   - Escapes are decoded only in strings we read. A lone surrogate escape
+ *     ("\ud800" without its pair) in such a string rejects the post as
+ *     "invalid UTF-8": it has no UTF-8 encoding and replacing it would hide
+ *     a broken producer. In a field we skip it is not looked at.
+ *   - Numbers are converted only in fields we read; a malformed followers
+ *     count reads as 0 like any other non-numeric value.
+ *   - Keys are compared byte for byte: a key spelled with escapes
+ *     ("te\u0078t") is not recognised. No real API does that.
+ *
+ * Thread-safety: one post_parser per thread. Cost: a copy of the input into
+ * the padded buffer (~20 ns for 750 B), simdjson stage 1, a byte count of
+ * '{' and '[' for the depth limit, and the fields we read. No allocation
+ * after the first messages (buffers grow to the largest input seen).
+ */
+#include "post/post.h"
+#include "post/post_date.h"
+
+#include <simdjson.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+using simdjson::SUCCESS;
+
+namespace {
+
+/* One entry of v2 includes.users, kept until data.author_id is known. */
+struct v2_user {
+    std::string_view id;
+    std::string_view username;
+    int64_t followers;
+    bool verified;
+};
+
+/* Everything any shape might use, filled in key order. */
+struct scratch {
+    /* root level: v1.1 and generic */
+    std::string_view id, id_str, text, full_text, ext_full_text, lang,
+        created_at, platform;
+    bool v1_keys = false;
+    /* v1.1 "user" */
+    std::string_view user_screen_name;
+    int64_t user_followers = 0;
+    bool user_verified = false;
+    bool v1_retweet = false, v1_reply = false;
+    /* generic "author" */
+    std::string_view author_handle;
+    int64_t author_followers = 0;
+    bool author_verified = false;
+    bool gen_retweet = false, gen_reply = false;
+    /* v2 "data" */
+    bool has_data = false;
+    std::string_view d_id, d_text, d_note_text, d_author_id, d_lang,
+        d_created_at;
+    bool d_retweet = false, d_reply = false;
+};
+
+/* Why a field read failed, turned into text once at the top (the depth,
+ * size, shape and trailing-content reasons are decided there directly). */
+enum reason {
+    R_NONE = 0,
+    R_SIMDJSON, /* "not JSON: <simdjson message>" */
+    R_UTF8,     /* "invalid UTF-8" */
+};
+
+} // namespace
+
+struct post_parser {
+    od::parser parser;
+    post_limits limits;
+    char *pad = nullptr; /* input copy + SIMDJSON_PADDING readable bytes */
+    size_t pad_cap = 0;
+    std::vector<v2_user> users;
+    char date[POST_DATE_LEN];
+    /* context of the message being parsed */
+    reason why = R_NONE;
+    error_code sj = SUCCESS;
+
+    explicit post_parser(const post_limits &l)
+        : parser(l.max_bytes < simdjson::SIMDJSON_MAXSIZE_BYTES
+                     ? l.max_bytes
+                     : simdjson::SIMDJSON_MAXSIZE_BYTES),
+          limits(l) {}
+    ~post_parser() { delete[] pad; }
+    post_parser(const post_parser &) = delete;
+    post_parser &operator=(const post_parser &) = delete;
+};
+
+namespace {
+
+/* Record a simdjson error and return it, so call sites stay one line. */
+inline error_code fail(post_parser *pp, error_code e) {
+    if (pp->why == R_NONE) {
+        pp->why = e == simdjson::UTF8_ERROR ? R_UTF8 : R_SIMDJSON;
+        pp->sj = e;
+    }
+    return e;
+}
+
+/* raw points just after the opening quote of a key; keys we look for have
+ * no escapes, so a byte compare plus the closing quote is exact. The
+ * padding makes reading a few bytes past a short key safe. */
+template <size_t N>
+inline bool key_is(const char *raw, const char (&lit)[N]) {
+    return memcmp(raw, lit, N - 1) == 0 && raw[N - 1] == '"';
+}
+
+/* Does a JSON string token contain a \uD800-\uDFFF escape? Only asked after
+ * simdjson refused to decode it, to tell "invalid UTF-8" from a bad escape. */
+bool has_surrogate_escape(std::string_view tok) {
+    for (size_t i = 0; i + 5 < tok.size(); i++) {
+        if (tok[i] == '\\') {
+            if (tok[i + 1] == 'u' && (tok[i + 2] == 'd' || tok[i + 2] == 'D')) {
+                char c = tok[i + 3];
+                if ((c >= '8' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                    (c >= 'A' && c <= 'F'))
+                    return true;
+            }
+            i++; /* skip the escaped character */
+        }
+    }
+    return false;
+}
+
+/* A string field: non-strings read as missing (empty), a string that does
+ * not decode fails the message. */
+error_code read_str(post_parser *pp, od::value &v, std::string_view &out) {
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return fail(pp, e);
+    if (t != od::json_type::string) {
+        out = std::string_view();
+        return SUCCESS;
+    }
+    e = v.get_string().get(out);
+    if (e) {
+        if (e == simdjson::STRING_ERROR) {
+            std::string_view tok = v.raw_json_token();
+            if (has_surrogate_escape(tok)) {
+                pp->why = R_UTF8;
+                return e;
+            }
+        }
+        return fail(pp, e);
+    }
+    return SUCCESS;
+}
+
+/* An id: a string as is, a number as its decimal digits straight from the
+ * input (Twitter ids exceed 2^53, so no round trip through a double). */
+error_code read_id(post_parser *pp, od::value &v, std::string_view &out) {
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return fail(pp, e);
+    if (t == od::json_type::string)
+        return read_str(pp, v, out);
+    out = std::string_view();
+    if (t != od::json_type::number)
+        return SUCCESS;
+    std::string_view tok = v.raw_json_token();
+    size_t n = 0;
+    while (n < tok.size() && tok[n] >= '0' && tok[n] <= '9')
+        n++;
+    /* integers only: "12.5", "-3", "1e9" are not ids */
+    size_t end = n;
+    while (end < tok.size() && (tok[end] == ' ' || tok[end] == '\t' ||
+                                tok[end] == '\n' || tok[end] == '\r'))
+        end++;
+    if (n > 0 && end == tok.size())
+        out = tok.substr(0, n);
+    return SUCCESS;
+}
+
+/* Follower counts: negative, fractional-nonsense or non-numeric -> 0. */
+int64_t read_count(od::value &v) {
+    od::json_type t;
+    if (v.type().get(t) || t != od::json_type::number)
+        return 0;
+    int64_t i;
+    if (!v.get_int64().get(i))
+        return i > 0 ? i : 0;
+    uint64_t u;
+    if (!v.get_uint64().get(u))
+        return INT64_MAX;
+    double d;
+    if (!v.get_double().get(d) && d > 0) /* 1.2e3 */
+        return d >= 9.2e18 ? INT64_MAX : (int64_t)d;
+    return 0;
+}
+
+bool read_bool(od::value &v) {
+    bool b;
+    return !v.get_bool().get(b) && b;
+}
+
+/* Present and not null (retweeted_status, in_reply_to_status_id, reply_to). */
+error_code read_present(post_parser *pp, od::value &v, bool &out) {
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return fail(pp, e);
+    out = t != od::json_type::null;
+    return SUCCESS;
+}
+
+/* Iterate an object's fields: fn(raw_key, value) -> error_code. Non-objects
+ * are ignored (a field of the wrong type reads as missing). */
+template <typename F>
+error_code for_fields(post_parser *pp, od::value &v, F fn) {
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return fail(pp, e);
+    if (t != od::json_type::object)
+        return SUCCESS;
+    od::object obj;
+    if ((e = v.get_object().get(obj)))
+        return fail(pp, e);
+    for (auto fr : obj) {
+        /* by reference: copying the field out of its result costs a
+         * store-forwarding stall per field with GCC 12 */
+        if ((e = fr.error()))
+            return fail(pp, e);
+        od::field &f = fr.value_unsafe();
+        if ((e = fn(f.key().raw(), f.value())))
+            return e;
+    }
+    return SUCCESS;
+}
+
+template <typename F>
+error_code for_elements(post_parser *pp, od::value &v, F fn) {
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return fail(pp, e);
+    if (t != od::json_type::array)
+        return SUCCESS;
+    od::array arr;
+    if ((e = v.get_array().get(arr)))
+        return fail(pp, e);
+    for (auto er : arr) {
+        if ((e = er.error()))
+            return fail(pp, e);
+        if ((e = fn(er.value_unsafe())))
+            return e;
+    }
+    return SUCCESS;
+}
+
+/* v1.1 "user": screen_name, followers_count, verified. */
+error_code read_v1_user(post_parser *pp, od::value &v, scratch &s) {
+    return for_fields(pp, v, [&](const char *k, od::value &fv) -> error_code {
+        if (key_is(k, "screen_name"))
+            return read_str(pp, fv, s.user_screen_name);
+        if (key_is(k, "followers_count"))
+            s.user_followers = read_count(fv);
+        else if (key_is(k, "verified"))
+            s.user_verified = read_bool(fv);
+        return SUCCESS;
+    });
+}
+
+/* v1.1 "extended_tweet": full_text. */
+error_code read_v1_extended(post_parser *pp, od::value &v, scratch &s) {
+    return for_fields(pp, v, [&](const char *k, od::value &fv) -> error_code {
+        if (key_is(k, "full_text"))
+            return read_str(pp, fv, s.ext_full_text);
+        return SUCCESS;
+    });
+}
+
+/* generic "author": handle, followers, verified. */
+error_code read_author(post_parser *pp, od::value &v, scratch &s) {
+    return for_fields(pp, v, [&](const char *k, od::value &fv) -> error_code {
+        if (key_is(k, "handle"))
+            return read_str(pp, fv, s.author_handle);
+        if (key_is(k, "followers"))
+            s.author_followers = read_count(fv);
+        else if (key_is(k, "verified"))
+            s.author_verified = read_bool(fv);
+        return SUCCESS;
+    });
+}
+
+/* v2 "data". */
+error_code read_v2_data(post_parser *pp, od::value &v, scratch &s) {
+    return for_fields(pp, v, [&](const char *k, od::value &fv) -> error_code {
+        switch (k[0]) {
+        case 'a':
+            if (key_is(k, "author_id"))
+                return read_id(pp, fv, s.d_author_id);
+            break;
+        case 'c':
+            if (key_is(k, "created_at"))
+                return read_str(pp, fv, s.d_created_at);
+            break;
+        case 'i':
+            if (key_is(k, "id"))
+                return read_id(pp, fv, s.d_id);
+            break;
+        case 'l':
+            if (key_is(k, "lang"))
+                return read_str(pp, fv, s.d_lang);
+            break;
+        case 'n':
+            if (key_is(k, "note_tweet"))
+                return for_fields(pp, fv,
+                                  [&](const char *nk, od::value &nv) -> error_code {
+                                      if (key_is(nk, "text"))
+                                          return read_str(pp, nv, s.d_note_text);
+                                      return SUCCESS;
+                                  });
+            break;
+        case 'r':
+            if (key_is(k, "referenced_tweets"))
+                return for_elements(pp, fv, [&](od::value &ref) -> error_code {
+                    return for_fields(
+                        pp, ref, [&](const char *rk, od::value &rv) -> error_code {
+                            if (!key_is(rk, "type"))
+                                return SUCCESS;
+                            std::string_view type;
+                            error_code e = read_str(pp, rv, type);
+                            if (type == "retweeted")
+                                s.d_retweet = true;
+                            else if (type == "replied_to")
+                                s.d_reply = true;
+                            return e;
+                        });
+                });
+            break;
+        case 't':
+            if (key_is(k, "text"))
+                return read_str(pp, fv, s.d_text);
+            break;
+        }
+        return SUCCESS;
+    });
+}
+
+/* One v2 user object -> pp->users. */
+error_code read_v2_user(post_parser *pp, od::value &v) {
+    v2_user u{std::string_view(), std::string_view(), 0, false};
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return fail(pp, e);
+    if (t != od::json_type::object)
+        return SUCCESS;
+    e = for_fields(pp, v, [&](const char *k, od::value &fv) -> error_code {
+        if (key_is(k, "id"))
+            return read_id(pp, fv, u.id);
+        if (key_is(k, "username"))
+            return read_str(pp, fv, u.username);
+        if (key_is(k, "verified"))
+            u.verified = read_bool(fv);
+        else if (key_is(k, "public_metrics"))
+            return for_fields(pp, fv, [&](const char *mk, od::value &mv) -> error_code {
+                if (key_is(mk, "followers_count"))
+                    u.followers = read_count(mv);
+                return SUCCESS;
+            });
+        return SUCCESS;
+    });
+    if (e)
+        return e;
+    pp->users.push_back(u); /* may throw bad_alloc: caught in post_parse */
+    return SUCCESS;
+}
+
+/* v2 "includes": only "users" matters. */
+error_code read_v2_includes(post_parser *pp, od::value &v) {
+    return for_fields(pp, v, [&](const char *k, od::value &fv) -> error_code {
+        if (key_is(k, "users"))
+            return for_elements(pp, fv, [&](od::value &uv) -> error_code {
+                return read_v2_user(pp, uv);
+            });
+        return SUCCESS;
+    });
+}
+
+/* One root field. The switch on the first byte keeps the common case (a
+ * key we do not want) to one or two compares. */
+error_code read_root_field(post_parser *pp, const char *k, od::value &v,
+                           scratch &s) {
+    switch (k[0]) {
+    case 'a':
+        if (key_is(k, "author"))
+            return read_author(pp, v, s);
+        break;
+    case 'c':
+        if (key_is(k, "created_at"))
+            return read_str(pp, v, s.created_at);
+        break;
+    case 'd':
+        if (key_is(k, "data")) {
+            od::json_type t;
+            error_code e = v.type().get(t);
+            if (e)
+                return fail(pp, e);
+            if (t == od::json_type::object) {
+                s.has_data = true;
+                return read_v2_data(pp, v, s);
+            }
+        }
+        break;
+    case 'e':
+        if (key_is(k, "extended_tweet")) {
+            s.v1_keys = true;
+            return read_v1_extended(pp, v, s);
+        }
+        break;
+    case 'f':
+        if (key_is(k, "full_text")) {
+            s.v1_keys = true;
+            return read_str(pp, v, s.full_text);
+        }
+        break;
+    case 'i':
+        if (key_is(k, "id"))
+            return read_id(pp, v, s.id);
+        if (key_is(k, "id_str")) {
+            s.v1_keys = true;
+            return read_str(pp, v, s.id_str);
+        }
+        if (key_is(k, "includes"))
+            return read_v2_includes(pp, v);
+        if (key_is(k, "is_retweet"))
+            s.gen_retweet = read_bool(v);
+        else if (key_is(k, "in_reply_to_status_id_str") ||
+                 key_is(k, "in_reply_to_status_id")) {
+            bool present = false;
+            error_code e = read_present(pp, v, present);
+            s.v1_keys = true;
+            s.v1_reply = s.v1_reply || present;
+            return e;
+        }
+        break;
+    case 'l':
+        if (key_is(k, "lang"))
+            return read_str(pp, v, s.lang);
+        break;
+    case 'p':
+        if (key_is(k, "platform"))
+            return read_str(pp, v, s.platform);
+        break;
+    case 'r':
+        if (key_is(k, "retweeted_status")) {
+            s.v1_keys = true;
+            return read_present(pp, v, s.v1_retweet);
+        }
+        if (key_is(k, "reply_to"))
+            return read_present(pp, v, s.gen_reply);
+        break;
+    case 't':
+        if (key_is(k, "text"))
+            return read_str(pp, v, s.text);
+        break;
+    case 'u':
+        if (key_is(k, "user")) {
+            s.v1_keys = true;
+            return read_v1_user(pp, v, s);
+        }
+        break;
+    }
+    return SUCCESS;
+}
+
+/* Exact nesting depth, outside strings. Returns the depth reached, or the
+ * offset just past the root's closing bracket via *root_end (SIZE_MAX if the
+ * root never closes). Scalar: only run when the cheap count below says the
+ * limit could be exceeded, or on the error path. */
+size_t scan_depth(const char *p, size_t n, size_t *root_end) {
+    size_t depth = 0, max = 0;
+    bool in_str = false;
+    *root_end = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max)
+                max = depth;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            if (--depth == 0 && *root_end == SIZE_MAX)
+                *root_end = i + 1;
+        }
+    }
+    return max;
+}
+
+/* Count of '{' and '[' bytes (strings included): an upper bound on the
+ * depth, so only a post that could be too deep pays for the exact scan.
+ * '[' is 0x5B and '{' 0x7B: c | 0x20 == 0x7B catches both and nothing else.
+ * SSE2 (every x86-64) does 16 bytes per step; elsewhere 8 bytes of SWAR. */
+size_t count_openers(const char *p, size_t n) {
+    size_t count = 0, i = 0;
+#if defined(__SSE2__)
+    const __m128i bit = _mm_set1_epi8(0x20), target = _mm_set1_epi8(0x7B);
+    while (i + 16 <= n) {
+        /* byte lanes count to at most 255 before they are summed */
+        size_t stop = n - i >= 255 * 16 ? i + 255 * 16 : n - (n - i) % 16;
+        __m128i acc = _mm_setzero_si128();
+        for (; i < stop; i += 16) {
+            __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + i));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_or_si128(v, bit), target));
+        }
+        __m128i sum = _mm_sad_epu8(acc, _mm_setzero_si128());
+        count += (size_t)_mm_cvtsi128_si64(sum) +
+                 (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
+    }
+#else
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t t = (x | 0x2020202020202020ULL) ^ 0x7B7B7B7B7B7B7B7BULL;
+        uint64_t z = ~(((t & low7) + low7) | t | low7); /* 0x80 where t==0 */
+        count += (size_t)(((z >> 7) * ones) >> 56);
+    }
+#endif
+    for (; i < n; i++)
+        count += ((unsigned char)p[i] | 0x20) == 0x7B;
+    return count;
+}
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Pick the shape and the fields of that shape. */
+int finish(post_parser *pp, scratch &s, post *out) {
+    std::string_view id, text, handle, lang, created;
+    if (s.has_data) {
+        out->shape = POST_SHAPE_TWITTER_V2;
+        id = s.d_id;
+        text = !s.d_note_text.empty() ? s.d_note_text : s.d_text;
+        lang = s.d_lang;
+        created = s.d_created_at;
+        out->platform = strview{"twitter", 7};
+        const v2_user *author = nullptr;
+        for (const v2_user &u : pp->users) {
+            if (!s.d_author_id.empty() && u.id == s.d_author_id) {
+                author = &u;
+                break;
+            }
+        }
+        if (!author && !pp->users.empty())
+            author = &pp->users[0];
+        if (author) {
+            handle = author->username;
+            out->followers = author->followers;
+            out->verified = author->verified;
+        }
+        out->is_retweet = s.d_retweet;
+        out->is_reply = s.d_reply;
+    } else if (s.v1_keys) {
+        out->shape = POST_SHAPE_TWITTER_V1;
+        id = !s.id_str.empty() ? s.id_str : s.id;
+        text = !s.ext_full_text.empty() ? s.ext_full_text
+               : !s.full_text.empty()   ? s.full_text
+                                        : s.text;
+        lang = s.lang;
+        created = s.created_at;
+        out->platform = strview{"twitter", 7};
+        handle = s.user_screen_name;
+        out->followers = s.user_followers;
+        out->verified = s.user_verified;
+        out->is_retweet = s.v1_retweet;
+        out->is_reply = s.v1_reply;
+    } else {
+        out->shape = POST_SHAPE_GENERIC;
+        id = s.id;
+        text = s.text;
+        lang = s.lang;
+        created = s.created_at;
+        if (!s.platform.empty())
+            out->platform = strview{s.platform.data(), s.platform.size()};
+        else
+            out->platform = strview{"unknown", 7};
+        handle = s.author_handle;
+        out->followers = s.author_followers;
+        out->verified = s.author_verified;
+        out->is_retweet = s.gen_retweet;
+        out->is_reply = s.gen_reply;
+    }
+    if (text.empty())
+        return -1;
+    if (!handle.empty() && handle[0] == '@')
+        handle.remove_prefix(1);
+    out->id = strview{id.data(), id.size()};
+    out->text = strview{text.data(), text.size()};
+    out->handle = strview{handle.data(), handle.size()};
+    out->lang = strview{lang.data(), lang.size()};
+    if (!created.empty() &&
+        post_date_normalise(created.data(), created.size(), pp->date,
+                            &out->created_at_epoch) == 0)
+        out->created_at = strview{pp->date, POST_DATE_LEN};
+    return 0;
+}
+
+void set_err(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void set_err(char *err, size_t err_size, const char *fmt, ...) {
+    if (!err || err_size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+}
+
+int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
+          size_t err_size) {
+    if (len > pp->limits.max_bytes) {
+        set_err(err, err_size, "too large: %zu bytes > limit %zu", len,
+                pp->limits.max_bytes);
+        return -1;
+    }
+    /* simdjson reads SIMDJSON_PADDING bytes past the end; the caller's
+     * buffer (a Kafka message) gives no such promise, so copy. */
+    if (pp->pad_cap < len + simdjson::SIMDJSON_PADDING) {
+        size_t cap = len + simdjson::SIMDJSON_PADDING;
+        if (cap < 4096)
+            cap = 4096;
+        char *p = new (std::nothrow) char[cap];
+        if (!p) {
+            set_err(err, err_size, "out of memory");
+            return -1;
+        }
+        delete[] pp->pad;
+        pp->pad = p;
+        pp->pad_cap = cap;
+    }
+    if (len)
+        memcpy(pp->pad, buf, len);
+    memset(pp->pad + len, 0, simdjson::SIMDJSON_PADDING);
+
+    pp->why = R_NONE;
+    pp->sj = SUCCESS;
+    pp->users.clear();
+
+    od::document doc;
+    error_code e =
+        pp->parser.iterate(pp->pad, len, pp->pad_cap).get(doc);
+    if (e) {
+        if (e == simdjson::EMPTY)
+            set_err(err, err_size, "not JSON: empty");
+        else if (e == simdjson::UTF8_ERROR)
+            set_err(err, err_size, "invalid UTF-8");
+        else
+            set_err(err, err_size, "not JSON: %s", simdjson::error_message(e));
+        return -1;
+    }
+
+    /* On-Demand does not enforce depth in the fields it skips; the count of
+     * openers bounds it, and only a post that could be too deep pays for
+     * the exact scan. */
+    size_t root_end;
+    if (count_openers(pp->pad, len) > pp->limits.max_depth &&
+        scan_depth(pp->pad, len, &root_end) > pp->limits.max_depth) {
+        set_err(err, err_size, "nested too deep");
+        return -1;
+    }
+
+    scratch s;
+    od::json_type t;
+    if ((e = doc.type().get(t)))
+        goto bad;
+    if (t != od::json_type::object) {
+        /* type() only looks at the first byte ("this..." reads as a
+         * boolean), so tell valid non-object JSON from junk with a full DOM
+         * parse. Rejects are rare; the allocation here is not on the hot path. */
+        simdjson::dom::parser dom;
+        simdjson::dom::element ignored;
+        error_code de = dom.parse(pp->pad, len, false).get(ignored);
+        if (de == simdjson::UTF8_ERROR)
+            set_err(err, err_size, "invalid UTF-8");
+        else if (de)
+            set_err(err, err_size, "not JSON: %s", simdjson::error_message(de));
+        else
+            set_err(err, err_size, "not an object");
+        return -1;
+    }
+    {
+        od::object obj;
+        if ((e = doc.get_object().get(obj)))
+            goto bad;
+        for (auto fr : obj) {
+            if ((e = fr.error()))
+                goto bad;
+            od::field &f = fr.value_unsafe();
+            if ((e = read_root_field(pp, f.key().raw(), f.value(), s)))
+                goto bad;
+        }
+    }
+    {
+        /* the object closed: anything but whitespace after it is garbage */
+        const char *loc;
+        if (!doc.current_location().get(loc)) {
+            set_err(err, err_size, "not JSON: trailing content");
+            return -1;
+        }
+    }
+
+    *out = post{};
+    out->created_at_epoch = -1;
+    if (finish(pp, s, out) != 0) {
+        set_err(err, err_size, "no text");
+        return -1;
+    }
+    return 0;
+
+bad:
+    if (pp->why == R_NONE)
+        fail(pp, e);
+    if (pp->why == R_UTF8) {
+        set_err(err, err_size, "invalid UTF-8");
+        return -1;
+    }
+    /* simdjson reports "{...} x" as an unclosed object; say what it is. */
+    scan_depth(pp->pad, len, &root_end);
+    if (root_end != SIZE_MAX) {
+        size_t i = root_end;
+        while (i < len && is_ws(pp->pad[i]))
+            i++;
+        if (i < len) {
+            set_err(err, err_size, "not JSON: trailing content");
+            return -1;
+        }
+    }
+    set_err(err, err_size, "not JSON: %s", simdjson::error_message(pp->sj));
+    return -1;
+}
+
+} // namespace
+
+/* A zero field in limits means "the default", so callers can set one. */
+extern "C" post_parser *post_parser_new(const post_limits *limits) {
+    post_limits l = {POST_DEFAULT_MAX_BYTES, POST_DEFAULT_MAX_DEPTH};
+    if (limits) {
+        if (limits->max_bytes)
+            l.max_bytes = limits->max_bytes;
+        if (limits->max_depth)
+            l.max_depth = limits->max_depth;
+    }
+    try {
+        post_parser *pp = new post_parser(l);
+        /* Size simdjson for typical posts now so the hot path does not
+         * allocate; a larger message grows it once. */
+        size_t cap = l.max_bytes < 65536 ? l.max_bytes : 65536;
+        if (pp->parser.allocate(cap) != SUCCESS) {
+            delete pp;
+            return nullptr;
+        }
+        pp->users.reserve(16);
+        return pp;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+extern "C" void post_parser_free(post_parser *pp) { delete pp; }
+
+extern "C" int post_parse(post_parser *pp, const char *buf, size_t len,
+                          post *out, char *err, size_t err_size) {
+    try {
+        return parse(pp, buf, len, out, err, err_size);
+    } catch (...) {
+        /* only std::vector growth can throw here */
+        set_err(err, err_size, "out of memory");
+        return -1;
+    }
+}
