@@ -1,0 +1,82 @@
+/*
+ * enrich: a parsed post + its matches -> the enriched event (JSON) and the
+ * few facts the router needs (polarity, priority, first brand).
+ *
+ * Event schema (one JSON object, keys in this order; README "Event schema"):
+ *   {"id","platform","created_at","author":{"handle","followers","verified"},
+ *    "lang","text","is_retweet","is_reply",
+ *    "brands":[{"id","name"}], "polarity":"complaint|praise|question|neutral",
+ *    "labels":[tag...], "matched_rules":[{"id","tag"}],
+ *    "priority":0..100, "respond_by":"YYYY-MM-DDTHH:MM:SSZ" (complaints and
+ *    questions only, else omitted), "rules_version":"..."}
+ *
+ * Polarity: the polarity whose matched rules have the largest summed severity
+ * (+1 per rule so zero-severity rules still count); ties go to complaint,
+ * then question, then praise. No polarity rule matched -> neutral.
+ *
+ * Priority (0..100, integer):
+ *   base by polarity: complaint 40, question 25, praise 5, neutral 0
+ *   + the largest severity among matched rules, scaled by 0.3
+ *   + reach: 4 * log10(followers + 1), at most 20; verified +10
+ *   + shouting: caps_ratio >= 0.6 +10; a run of 3+ '!' +5
+ *   clamped to 0..100. Posts that mention no brand keep their priority.
+ *
+ * respond_by = base time + the first response target whose min_priority the
+ * priority reaches (targets sorted by min_priority descending). Base time is
+ * the post's created_at, or `now` when the post has none.
+ *
+ * Thread-safety: enrich_event() is reentrant; the jbuf belongs to the caller.
+ * Cost: one pass writing the event; no allocation once jbuf has grown.
+ */
+#ifndef EARSHOT_ENRICH_H
+#define EARSHOT_ENRICH_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "enrich/jbuf.h"
+#include "match/match.h"
+#include "post/post.h"
+#include "rules/rules.h"
+
+#define ENRICH_MAX_TARGETS 8
+
+typedef struct enrich_target {
+    int min_priority;    /* 0..100 */
+    int respond_minutes; /* > 0 */
+} enrich_target;
+
+typedef struct enrich_config {
+    /* Sorted by min_priority, highest first; the last should be 0. */
+    enrich_target targets[ENRICH_MAX_TARGETS];
+    int n_targets;
+} enrich_config;
+
+/* Defaults: >=80 -> 15 min, >=50 -> 30 min, >=20 -> 60 min, >=0 -> 240 min. */
+void enrich_config_default(enrich_config *cfg);
+
+typedef struct enrich_summary {
+    polarity polarity;
+    int priority;
+    int64_t respond_by;   /* epoch seconds, -1 when not applicable */
+    int first_brand;      /* index into ruleset brands, -1 if none */
+    uint32_t n_brands;
+} enrich_summary;
+
+/* Appends the event JSON to *out (no trailing newline). Returns 0, or -1 on
+ * allocation failure. */
+int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
+                 const match_result *m, int64_t now, jbuf *out,
+                 enrich_summary *sum);
+
+/* The scoring parts, exposed for tests. */
+polarity enrich_polarity(const ruleset *rs, const match_result *m);
+int enrich_priority(const ruleset *rs, const post *p, const match_result *m,
+                    polarity pol);
+int64_t enrich_respond_by(const enrich_config *cfg, const post *p,
+                          int priority, int64_t now);
+
+/* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
+void enrich_format_time(int64_t epoch, char buf[21]);
+
+#endif
