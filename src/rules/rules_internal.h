@@ -1,0 +1,248 @@
+/*
+ * rules_internal: the layout of a compiled ruleset, shared by rules/ (which
+ * builds it) and match/ (which reads it on the hot path). Nothing outside
+ * those two modules may include this header.
+ *
+ * Shape of the compiled form (all arrays are owned by the ruleset and
+ * immutable after ruleset_load()):
+ *
+ *   pattern  one Hyperscan expression (its id is its index). Identical
+ *            normalised patterns with identical flags are one pattern, however
+ *            many brands and rules use them.
+ *   node     a rule's boolean tree, flattened: a leaf tests one pattern, a
+ *            group holds n_all + n_any + n_not child node indices, stored
+ *            contiguously in child[first..].
+ *   pat_rule_off/pat_rules   pattern -> rules that use it OUTSIDE any "not"
+ *            (CSR layout). Only those rules can fire when the pattern hits,
+ *            because the loader refuses groups made of "not" alone: every
+ *            satisfiable rule needs one positive hit, so the matcher
+ *            evaluates only the rules reached from the patterns that hit.
+ *   pat_brand_off/pat_brands pattern -> (brand << 1 | is_exclusion).
+ *
+ * Thread-safety: none needed; the structure is read-only once built.
+ */
+#ifndef EARSHOT_RULES_INTERNAL_H
+#define EARSHOT_RULES_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hs/hs.h>
+#include <jansson.h>
+
+#include "rules/rules.h"
+
+#define RULES_NO_PATTERN UINT32_MAX
+#define RULES_BOUND_START 1
+#define RULES_BOUND_END 2
+
+/* Hyperscan's \b word characters (ASCII only, as without HS_FLAG_UCP). */
+static inline int rules_is_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+}
+
+typedef struct rules_node {
+    uint32_t pattern; /* leaf: pattern id; group: RULES_NO_PATTERN */
+    uint32_t first;   /* group: first child index in ruleset.child */
+    uint16_t n_all;
+    uint16_t n_any;
+    uint16_t n_not;
+} rules_node;
+
+/* Field predicates of a rule ("when"). */
+typedef struct rules_when {
+    uint32_t lang_first, n_lang;     /* into ruleset.langs */
+    uint32_t brand_first, n_brand;   /* into ruleset.when_brands */
+    int64_t min_followers;           /* -1: no predicate */
+    int8_t retweet;                  /* -1: any, 0: must not be, 1: must be */
+} rules_when;
+
+struct ruleset {
+    atomic_uint refs;
+
+    size_t n_brands;
+    rules_brand *brands;
+    size_t n_rules;
+    rules_rule *rules;
+    uint32_t *rule_root;   /* per rule: its root group node */
+    rules_when *rule_when; /* per rule */
+
+    char **langs;          /* lower-case language tags */
+    size_t n_langs;
+    uint32_t *when_brands; /* brand indices */
+    size_t n_when_brands;
+
+    rules_node *nodes;
+    size_t n_nodes;
+    uint32_t *child;
+    size_t n_child;
+
+    uint32_t n_patterns;
+    /* Word boundaries of phrase patterns, checked by the matcher on each hit
+     * (see rules_compile.c for why not \b): the literal's byte length and
+     * which ends need a non-word neighbour. */
+    uint32_t *pat_len;
+    uint8_t *pat_bound; /* RULES_BOUND_* */
+    uint32_t *pat_rule_off; /* n_patterns + 1 */
+    uint32_t *pat_rules;
+    uint32_t *pat_brand_off; /* n_patterns + 1 */
+    uint32_t *pat_brands;
+
+    hs_database_t *db;
+    uint64_t digest;
+    char version[17];
+    rules_stats stats;
+
+    char **strs; /* every string the ruleset owns (ids, names, tags, langs) */
+    size_t n_strs, cap_strs;
+};
+
+/* Grow *p (an array of elsize-byte items, *cap items allocated) so that it
+ * holds at least need items. 0, or -1 when memory ran out. */
+int rules_vec_reserve(void *p, size_t *cap, size_t need, size_t elsize);
+
+uint64_t rules_fnv1a(uint64_t h, const void *data, size_t len);
+#define RULES_FNV_OFFSET 0xcbf29ce484222325ULL
+
+/* String -> uint32 map (open addressing; keys copied). Used for duplicate
+ * ids and for pattern de-duplication. */
+typedef struct rules_map {
+    struct rules_map_slot *slots;
+    size_t cap, n;
+} rules_map;
+
+void rules_map_free(rules_map *m);
+/* Returns the value stored for key, or UINT32_MAX. */
+uint32_t rules_map_get(const rules_map *m, const char *key, size_t len);
+/* Insert key -> val (key must not be present). 0, or -1 when out of memory. */
+int rules_map_put(rules_map *m, const char *key, size_t len, uint32_t val);
+
+/* Source positions of the values and keys of one parsed JSON document,
+ * recovered by re-scanning the raw bytes alongside the jansson tree (jansson
+ * keeps no positions after a successful load). Lines and columns follow
+ * jansson's convention: 1-based, columns count UTF-8 characters. */
+typedef struct rules_pos {
+    const void *node; /* the value, or the object for a key entry */
+    const char *key;  /* jansson's own key pointer for a key entry, else NULL */
+    uint32_t line, col;
+} rules_pos;
+
+typedef struct rules_posmap {
+    rules_pos *v;
+    size_t n, cap;
+} rules_posmap;
+
+/* buf must be the exact bytes root was loaded from. 0, or -1 on OOM. */
+int rules_posmap_build(rules_posmap *pm, const char *buf, size_t len,
+                       json_t *root);
+void rules_posmap_free(rules_posmap *pm);
+/* Position of a value (not available for true/false/null, which jansson
+ * shares between documents). */
+bool rules_posmap_value(const rules_posmap *pm, const json_t *v,
+                        int *line, int *col);
+/* Position of the key string of obj[key]. */
+bool rules_posmap_key(const rules_posmap *pm, const json_t *obj,
+                      const char *key, int *line, int *col);
+
+
+/* ---- load-time only: the loader's working state (rules_load.c builds the
+ * ruleset from JSON, rules_compile.c turns its patterns into a database). */
+
+struct text_norm;
+
+typedef struct rules_ld_pattern {
+    char *expr;       /* the Hyperscan expression */
+    char *term;       /* the term as the analyst wrote it, for messages */
+    unsigned flags;   /* without HS_FLAG_SINGLEMATCH */
+    bool all_matches; /* used by a brand, which counts hits: no SINGLEMATCH */
+    uint8_t bound;    /* RULES_BOUND_* for phrases */
+    uint32_t lit_len; /* phrases: byte length of the literal */
+    uint32_t file;    /* first use, for error messages */
+    int line, col;
+    bool by_brand;
+    uint32_t owner;   /* brand or rule index of the first use */
+} rules_ld_pattern;
+
+typedef struct rules_ld_loc {
+    uint32_t file;
+    int line, col;
+} rules_ld_loc;
+
+typedef struct rules_ld_when_brand {
+    uint32_t rule;   /* rule index */
+    uint32_t slot;   /* index into ruleset.when_brands to fill */
+    char *name;      /* the brand id as written */
+    rules_ld_loc loc;
+} rules_ld_when_brand;
+
+typedef struct rules_ld {
+    ruleset *rs;
+    char *err;
+    size_t err_size;
+    const char *dir;
+    struct text_norm *tn;
+
+    char **paths; /* "DIR/NAME.json", in load order */
+    size_t n_paths, cap_paths;
+    uint32_t file; /* index of the file being read */
+    rules_posmap pm;
+
+    rules_map brand_ids, rule_ids, pat_ids;
+    rules_ld_pattern *pats; /* rs->n_patterns of them */
+    size_t cap_pats;
+    rules_ld_loc *brand_loc, *rule_loc;
+    size_t cap_brand_loc, cap_rule_loc;
+    uint32_t *brand_refs; /* pairs: pattern, brand << 1 | is_exclusion */
+    size_t n_brand_refs, cap_brand_refs;
+    rules_ld_when_brand *wb;
+    size_t n_wb, cap_wb;
+
+    size_t cap_brands, cap_rules, cap_langs, cap_when_brands, cap_nodes,
+        cap_child;
+    char *buf; /* scratch for building expressions */
+    size_t buf_cap;
+    const rules_load_opts *opts; /* never NULL (zeroed when the caller gave none) */
+} rules_ld;
+
+/* Format "FILE:LINE:COL: message" into ld->err. Returns -1. */
+int rules_ld_fail(rules_ld *ld, uint32_t file, int line, int col,
+                  const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Copy a string into the ruleset's ownership. NULL when out of memory. */
+char *rules_strdup(ruleset *rs, const char *s, size_t len);
+
+/* Intern the pattern for a phrase (normalised, escaped, word-bounded) or a
+ * regex term. v locates the term for errors; owner names who uses it. Sets
+ * *pat. 0, or -1 with ld->err set. */
+int rules_ld_phrase(rules_ld *ld, const json_t *v, const char *s,
+                    bool all_matches, bool by_brand, uint32_t owner,
+                    const char *what, uint32_t *pat);
+int rules_ld_regex(rules_ld *ld, const json_t *v, const char *s,
+                   bool by_brand, uint32_t owner, const char *what,
+                   uint32_t *pat);
+/* ---- rules_cache.c ---- */
+uint64_t rules_checksum(const void *data, size_t len);
+uint64_t rules_cache_key(const char *const *exprs, const unsigned *flags,
+                         const unsigned *ids, uint32_t n, unsigned mode);
+/* 1 with *db set on a hit; 0 on a miss (warn says why when the entry was
+ * there but unusable). */
+int rules_cache_get(const char *dir, uint64_t key, uint32_t n_patterns,
+                    hs_database_t **db, char *warn, size_t warn_size);
+/* Best effort: failures only add to warn. */
+void rules_cache_put(const char *dir, uint64_t max, uint64_t key,
+                     uint32_t n_patterns, const hs_database_t *db, char *warn,
+                     size_t warn_size);
+/* Append "; "-separated to warn (NULL or 0 size: ignored). */
+void rules_warn(char *warn, size_t warn_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Build the pattern -> rules/brands indices and the Hyperscan database. */
+int rules_ld_compile(rules_ld *ld);
+void rules_ld_patterns_free(rules_ld *ld);
+void ruleset_free_parts(ruleset *rs);
+
+#endif
