@@ -1,0 +1,48 @@
+/*
+ * cli_common: defaults and option parsing shared by the modes.
+ */
+#include "cli/cli_common.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static int cli_is_dir(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_default_rules_dir(void)
+{
+    const char *env = getenv("EARSHOT_RULES");
+
+    if (env && *env)
+        return env;
+    if (cli_is_dir("rules"))
+        return "rules";
+#ifdef EARSHOT_SOURCE_RULES
+    if (cli_is_dir(EARSHOT_SOURCE_RULES))
+        return EARSHOT_SOURCE_RULES;
+#endif
+#ifdef EARSHOT_INSTALL_RULES
+    if (cli_is_dir(EARSHOT_INSTALL_RULES))
+        return EARSHOT_INSTALL_RULES;
+#endif
+    return "rules";
+}
+
+int cli_parse_size(const char *s, size_t min, size_t max, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s || *s == '-')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
