@@ -1,0 +1,552 @@
+/*
+ * config: the table of earshot's keys and the file parser. See config.h.
+ *
+ * Defaults are written in the table as text and applied through the same
+ * setter as the file, so the reference printed by --help-config and the
+ * values the program starts with cannot disagree.
+ */
+#include "ops/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/log.h"
+
+typedef enum config_type {
+    CONFIG_STR,
+    CONFIG_INT,     /* int64_t in [min, max] */
+    CONFIG_BOOL,    /* int: true/false */
+    CONFIG_ENUM,    /* int: index into choices, '|'-separated */
+    CONFIG_LEVEL,   /* int: log_level */
+    CONFIG_TARGETS, /* char *, parsed into targets */
+} config_type;
+
+typedef struct config_def {
+    const char *name;
+    config_type type;
+    size_t offset;
+    const char *def;
+    int64_t min, max;
+    const char *choices;
+    const char *doc;
+} config_def;
+
+#define OFF(field) offsetof(config, field)
+
+static const config_def config_defs[] = {
+    {"brokers", CONFIG_STR, OFF(brokers), "", 0, 0, NULL,
+     "Kafka bootstrap servers, HOST:PORT[,HOST:PORT...] (librdkafka's "
+     "bootstrap.servers). Required here or with -b."},
+    {"group.id", CONFIG_STR, OFF(group_id), "earshot", 0, 0, NULL,
+     "Consumer group. Processes with the same group split the input partitions."},
+    {"topic.input", CONFIG_STR, OFF(topic_input), "posts", 0, 0, NULL,
+     "Topic the posts are read from (one JSON post per message)."},
+    {"topic.enriched", CONFIG_STR, OFF(topic_enriched), "posts.enriched", 0, 0, NULL,
+     "Enriched events of posts that mention a brand (every post with "
+     "route.enriched.all)."},
+    {"topic.tickets", CONFIG_STR, OFF(topic_tickets), "care.tickets", 0, 0, NULL,
+     "Complaints and questions that mention a brand with priority >= "
+     "tickets.min_priority."},
+    {"topic.rejected", CONFIG_STR, OFF(topic_rejected), "posts.rejected", 0, 0, NULL,
+     "Input that could not be classified: reason, source topic/partition/offset "
+     "and the original bytes."},
+    {"route.enriched.all", CONFIG_BOOL, OFF(route_enriched_all), "false", 0, 0, NULL,
+     "true: every classified post goes to topic.enriched, not only brand mentions."},
+    {"tickets.min_priority", CONFIG_INT, OFF(tickets_min_priority), "30", 0, 100, NULL,
+     "Lowest priority (0..100) that opens a ticket."},
+    {"key.by", CONFIG_ENUM, OFF(key_by), "brand", 0, 0, "brand|post_id",
+     "Message key of enriched and ticket events: brand (the first brand's id, so "
+     "a brand's events stay on one partition) or post_id."},
+    {"threads", CONFIG_INT, OFF(threads), "0", 0, 256, NULL,
+     "Worker threads classifying posts; 0 = the number of online CPUs."},
+    {"rules.dir", CONFIG_STR, OFF(rules_dir), "", 0, 0, NULL,
+     "Rules directory; empty = $EARSHOT_RULES, ./rules, or the installed rules."},
+    {"max.inflight.messages", CONFIG_INT, OFF(max_inflight_messages), "20000", 1, 10000000,
+     NULL,
+     "Backpressure: input messages consumed but not yet fully acknowledged. Above "
+     "it the input partitions are paused; below half of it they resume."},
+    {"max.inflight.bytes", CONFIG_INT, OFF(max_inflight_bytes), "67108864", 1024,
+     (int64_t)1 << 40, NULL,
+     "Backpressure: payload bytes of those messages (same pause/resume rule)."},
+    {"status.interval.ms", CONFIG_INT, OFF(status_interval_ms), "10000", 0, 86400000, NULL,
+     "Period of the one-line status on stderr; 0 = none."},
+    {"shutdown.timeout.ms", CONFIG_INT, OFF(shutdown_timeout_ms), "30000", 100, 3600000,
+     NULL,
+     "On SIGTERM/SIGINT: how long to wait for in-flight messages to be "
+     "acknowledged before committing what is done and leaving."},
+    {"log.level", CONFIG_LEVEL, OFF(log_level), "info", 0, 0, "error|warn|info|debug",
+     "Lowest level logged: error, warn, info or debug."},
+    {"post.max_bytes", CONFIG_INT, OFF(post_max_bytes), "65536", 64, 1 << 30, NULL,
+     "Posts larger than this are rejected (\"too large\")."},
+    {"post.max_depth", CONFIG_INT, OFF(post_max_depth), "64", 1, 4096, NULL,
+     "Posts nested deeper than this are rejected."},
+    {"respond.targets", CONFIG_TARGETS, OFF(respond_targets), "80:15,50:30,20:60,0:240", 0,
+     0, NULL,
+     "respond_by deadlines, MIN_PRIORITY:MINUTES,... : the first target whose "
+     "min priority a post reaches (highest first) sets its deadline."},
+    {"metrics.listen", CONFIG_STR, OFF(metrics_listen), "", 0, 0, NULL,
+     "HOST:PORT of the /metrics /healthz /readyz endpoint; empty = off."},
+};
+
+#define N_DEFS (sizeof(config_defs) / sizeof(config_defs[0]))
+
+static void config_err(char *err, size_t err_size, const char *origin, const char *fmt, ...)
+    LOG_PRINTF(4, 5);
+
+static void config_err(char *err, size_t err_size, const char *origin, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(err, err_size, "%s: ", origin);
+
+    if (n < 0 || (size_t)n >= err_size)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err + n, err_size - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static const config_def *config_find(const char *name)
+{
+    for (size_t i = 0; i < N_DEFS; i++)
+        if (!strcmp(config_defs[i].name, name))
+            return &config_defs[i];
+    return NULL;
+}
+
+static size_t config_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64], i, j;
+
+    if (la >= 63 || lb >= 63)
+        return (size_t)-1;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        size_t diag = row[0], tmp;
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
+                                  tolower((unsigned char)b[j - 1]));
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            tmp = row[j];
+            row[j] = best;
+            diag = tmp;
+        }
+    }
+    return row[lb];
+}
+
+const char *config_suggest(const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1, limit = strlen(name) / 3;
+
+    if (limit < 2)
+        limit = 2;
+    for (size_t i = 0; i < N_DEFS; i++) {
+        size_t n = strlen(name), d;
+        /* "group" for "group.id": a key missing its last part */
+        if (n && !strncmp(config_defs[i].name, name, n) && config_defs[i].name[n] == '.')
+            return config_defs[i].name;
+        d = config_distance(name, config_defs[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = config_defs[i].name;
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+static int config_replace_str(char **slot, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy)
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+/* Strict decimal integer: optional sign, digits, nothing else. */
+static int config_parse_int(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (!*s || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "80:15,50:30,0:240" -> targets sorted by min priority, highest first. */
+static int config_parse_targets(config *c, const char *value, const char *origin, char *err,
+                                size_t err_size)
+{
+    config_target t[CONFIG_MAX_TARGETS];
+    int n = 0;
+    const char *p = value;
+
+    while (*p) {
+        long prio, minutes;
+        char *end;
+
+        while (*p == ' ')
+            p++;
+        if (n == CONFIG_MAX_TARGETS) {
+            config_err(err, err_size, origin, "'respond.targets' holds at most %d targets",
+                       CONFIG_MAX_TARGETS);
+            return -1;
+        }
+        errno = 0;
+        prio = strtol(p, &end, 10);
+        if (end == p || *end != ':' || errno || prio < 0 || prio > 100)
+            goto bad;
+        p = end + 1;
+        minutes = strtol(p, &end, 10);
+        if (end == p || errno || minutes <= 0 || minutes > 525600)
+            goto bad;
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            goto bad;
+        t[n].min_priority = (int)prio;
+        t[n].respond_minutes = (int)minutes;
+        n++;
+    }
+    if (n == 0)
+        goto bad;
+    /* Insertion sort, highest min_priority first: n <= 8. */
+    for (int i = 1; i < n; i++) {
+        config_target x = t[i];
+        int j = i - 1;
+        while (j >= 0 && t[j].min_priority < x.min_priority) {
+            t[j + 1] = t[j];
+            j--;
+        }
+        t[j + 1] = x;
+    }
+    memcpy(c->targets, t, sizeof(t[0]) * (size_t)n);
+    c->n_targets = n;
+    return 0;
+bad:
+    config_err(err, err_size, origin,
+               "'respond.targets' must be MIN_PRIORITY:MINUTES[,...] with priorities 0..100 "
+               "and minutes > 0, e.g. '80:15,50:30,0:240', got '%s'",
+               value);
+    return -1;
+}
+
+static int config_set_def(config *c, const config_def *d, const char *value,
+                          const char *origin, char *err, size_t err_size)
+{
+    char *base = (char *)c;
+
+    switch (d->type) {
+    case CONFIG_STR:
+        break;
+    case CONFIG_INT: {
+        int64_t v;
+        if (config_parse_int(value, &v) || v < d->min || v > d->max) {
+            config_err(err, err_size, origin, "'%s' must be an integer %lld..%lld, got '%s'",
+                       d->name, (long long)d->min, (long long)d->max, value);
+            return -1;
+        }
+        *(int64_t *)(base + d->offset) = v;
+        return 0;
+    }
+    case CONFIG_BOOL:
+        if (!strcmp(value, "true")) {
+            *(int *)(base + d->offset) = 1;
+        } else if (!strcmp(value, "false")) {
+            *(int *)(base + d->offset) = 0;
+        } else {
+            config_err(err, err_size, origin, "'%s' must be true or false, got '%s'", d->name,
+                       value);
+            return -1;
+        }
+        return 0;
+    case CONFIG_ENUM:
+    case CONFIG_LEVEL: {
+        const char *p = d->choices;
+        size_t len = strlen(value);
+        for (int i = 0; p && *p; i++) {
+            const char *bar = strchr(p, '|');
+            size_t n = bar ? (size_t)(bar - p) : strlen(p);
+            if (n == len && !memcmp(p, value, len)) {
+                *(int *)(base + d->offset) = i;
+                return 0;
+            }
+            p = bar ? bar + 1 : p + n;
+        }
+        config_err(err, err_size, origin, "'%s' must be one of %s, got '%s'", d->name,
+                   d->choices, value);
+        return -1;
+    }
+    case CONFIG_TARGETS:
+        if (config_parse_targets(c, value, origin, err, err_size))
+            return -1;
+        break;
+    }
+    if (config_replace_str((char **)(base + d->offset), value)) {
+        config_err(err, err_size, origin, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int config_set_kafka(config *c, const char *name, const char *value, const char *origin,
+                     char *err, size_t err_size)
+{
+    config_kafka_prop *kp = NULL;
+
+    if (!*name) {
+        config_err(err, err_size, origin, "empty librdkafka property name");
+        return -1;
+    }
+    for (size_t i = 0; i < c->n_kafka; i++)
+        if (!strcmp(c->kafka[i].name, name))
+            kp = &c->kafka[i];
+    if (!kp) {
+        config_kafka_prop *grown = realloc(c->kafka, (c->n_kafka + 1) * sizeof(*grown));
+        if (!grown)
+            goto oom;
+        c->kafka = grown;
+        kp = &c->kafka[c->n_kafka++];
+        memset(kp, 0, sizeof(*kp));
+        if (config_replace_str(&kp->name, name))
+            goto oom;
+    }
+    if (config_replace_str(&kp->value, value) || config_replace_str(&kp->origin, origin))
+        goto oom;
+    return 0;
+oom:
+    config_err(err, err_size, origin, "out of memory");
+    return -1;
+}
+
+int config_set(config *c, const char *name, const char *value, const char *origin,
+               char *err, size_t err_size)
+{
+    const config_def *d;
+
+    if (!strncmp(name, "kafka.", 6))
+        return config_set_kafka(c, name + 6, value, origin, err, err_size);
+    d = config_find(name);
+    if (!d) {
+        const char *near = config_suggest(name);
+        if (near)
+            config_err(err, err_size, origin, "unknown key '%s' (did you mean '%s'?)", name,
+                       near);
+        else
+            config_err(err, err_size, origin,
+                       "unknown key '%s' (librdkafka properties take a 'kafka.' prefix; "
+                       "`earshot run --help-config` lists the keys)",
+                       name);
+        return -1;
+    }
+    return config_set_def(c, d, value, origin, err, err_size);
+}
+
+int config_init(config *c)
+{
+    char err[256];
+
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < N_DEFS; i++)
+        if (config_set_def(c, &config_defs[i], config_defs[i].def, "default", err, sizeof(err)))
+            return -1; /* a bad default is a bug caught by the unit test */
+    return 0;
+}
+
+void config_free(config *c)
+{
+    char *base = (char *)c;
+
+    for (size_t i = 0; i < N_DEFS; i++) {
+        if (config_defs[i].type == CONFIG_STR || config_defs[i].type == CONFIG_TARGETS) {
+            char **slot = (char **)(base + config_defs[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+    for (size_t i = 0; i < c->n_kafka; i++) {
+        free(c->kafka[i].name);
+        free(c->kafka[i].value);
+        free(c->kafka[i].origin);
+    }
+    free(c->kafka);
+    c->kafka = NULL;
+    c->n_kafka = 0;
+}
+
+static char *config_trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+int config_load_file(config *c, const char *path, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL, origin[512];
+    size_t cap = 0;
+    ssize_t got;
+    unsigned line_no = 0;
+    int rc = 0;
+
+    if (!f) {
+        snprintf(err, err_size, "cannot open config file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    while ((got = getline(&line, &cap, f)) != -1) {
+        char *p, *eq, *key, *value;
+
+        line_no++;
+        snprintf(origin, sizeof(origin), "%s:%u", path, line_no);
+        if (memchr(line, '\0', (size_t)got)) {
+            config_err(err, err_size, origin, "NUL byte in line");
+            rc = -1;
+            break;
+        }
+        p = config_trim(line);
+        if (!*p || *p == '#')
+            continue;
+        eq = strchr(p, '=');
+        if (!eq) {
+            config_err(err, err_size, origin, "expected 'key = value', got '%s'", p);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        key = config_trim(p);
+        value = config_trim(eq + 1);
+        if (!*key) {
+            config_err(err, err_size, origin, "missing key before '='");
+            rc = -1;
+            break;
+        }
+        if (config_set(c, key, value, origin, err, err_size)) {
+            rc = -1;
+            break;
+        }
+    }
+    if (!rc && ferror(f)) {
+        snprintf(err, err_size, "reading config file '%s': %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int config_finalize(config *c, char *err, size_t err_size)
+{
+    const char *outs[3] = {c->topic_enriched, c->topic_tickets, c->topic_rejected};
+    const char *names[3] = {"topic.enriched", "topic.tickets", "topic.rejected"};
+
+    if (!*c->brokers) {
+        snprintf(err, err_size,
+                 "no Kafka brokers: set 'brokers' in the config file or pass -b HOST:PORT");
+        return -1;
+    }
+    if (!*c->group_id || !*c->topic_input) {
+        snprintf(err, err_size, "'%s' must not be empty",
+                 !*c->group_id ? "group.id" : "topic.input");
+        return -1;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!*outs[i]) {
+            snprintf(err, err_size, "'%s' must not be empty", names[i]);
+            return -1;
+        }
+        if (!strcmp(outs[i], c->topic_input)) {
+            snprintf(err, err_size,
+                     "'%s' must differ from 'topic.input' ('%s'): earshot would read its "
+                     "own output",
+                     names[i], c->topic_input);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *config_type_name(const config_def *d)
+{
+    switch (d->type) {
+    case CONFIG_STR: return "string";
+    case CONFIG_INT: return "integer";
+    case CONFIG_BOOL: return "boolean";
+    case CONFIG_ENUM:
+    case CONFIG_LEVEL: return "enum";
+    case CONFIG_TARGETS: return "targets";
+    }
+    return "?";
+}
+
+void config_print_reference(FILE *out)
+{
+    fprintf(out, "earshot configuration keys (file: `key = value`; `kafka.<prop> = value`\n"
+                 "and -X prop=val go to librdkafka unchanged):\n\n");
+    for (size_t i = 0; i < N_DEFS; i++) {
+        const config_def *d = &config_defs[i];
+        fprintf(out, "%s (%s", d->name, config_type_name(d));
+        if (d->type == CONFIG_INT)
+            fprintf(out, " %lld..%lld", (long long)d->min, (long long)d->max);
+        else if (d->choices)
+            fprintf(out, ": %s", d->choices);
+        fprintf(out, ", default '%s')\n    %s\n", d->def, d->doc);
+    }
+}
+
+void config_print(const config *c, FILE *out)
+{
+    const char *base = (const char *)c;
+
+    for (size_t i = 0; i < N_DEFS; i++) {
+        const config_def *d = &config_defs[i];
+        const void *slot = base + d->offset;
+        fprintf(out, "%s = ", d->name);
+        switch (d->type) {
+        case CONFIG_STR:
+        case CONFIG_TARGETS: fprintf(out, "%s\n", *(char *const *)slot); break;
+        case CONFIG_INT: fprintf(out, "%lld\n", (long long)*(const int64_t *)slot); break;
+        case CONFIG_BOOL: fprintf(out, "%s\n", *(const int *)slot ? "true" : "false"); break;
+        case CONFIG_ENUM:
+        case CONFIG_LEVEL: {
+            const char *p = d->choices;
+            for (int k = *(const int *)slot; k > 0 && p; k--) {
+                p = strchr(p, '|');
+                p = p ? p + 1 : NULL;
+            }
+            fprintf(out, "%.*s\n", p ? (int)strcspn(p, "|") : 1, p ? p : "?");
+            break;
+        }
+        }
+    }
+    for (size_t i = 0; i < c->n_kafka; i++)
+        fprintf(out, "kafka.%s = %s\n", c->kafka[i].name,
+                strstr(c->kafka[i].name, "password") || strstr(c->kafka[i].name, "secret")
+                    ? "(hidden)"
+                    : c->kafka[i].value);
+}

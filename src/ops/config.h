@@ -1,0 +1,107 @@
+/*
+ * config: earshot's settings, from one declarative table (name, type,
+ * default, range, doc), as librdkafka does it. The same table parses the
+ * config file, applies command-line overrides, checks values and prints the
+ * reference (`earshot run --help-config`).
+ *
+ * File format: one `key = value` per line; blank lines and lines whose first
+ * non-blank character is '#' are ignored. A value runs to the end of the
+ * line, trimmed; there are no inline comments, so a password may hold '#'.
+ * A key set twice keeps the last value. `kafka.<property> = value` lines are
+ * kept, in order, for librdkafka (rd_kafka_conf_set), with their FILE:LINE
+ * so that librdkafka's complaint can name the line.
+ *
+ * Errors name the place and what is allowed:
+ *   "earshot.conf:7: unknown key 'treads' (did you mean 'threads'?)"
+ *   "earshot.conf:3: 'threads' must be an integer 0..256, got 'many'"
+ *
+ * Thread-safety: a config is built by one thread (main) and read-only after
+ * config_finalize; the pipeline copies what it needs. Cost: not on any hot
+ * path.
+ */
+#ifndef EARSHOT_OPS_CONFIG_H
+#define EARSHOT_OPS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum config_key_by {
+    CONFIG_KEY_BY_BRAND = 0,   /* first brand id; posts without one: post id */
+    CONFIG_KEY_BY_POST_ID = 1,
+} config_key_by;
+
+#define CONFIG_MAX_TARGETS 8
+
+typedef struct config_target {
+    int min_priority;    /* 0..100 */
+    int respond_minutes; /* > 0 */
+} config_target;
+
+/* One librdkafka property, as given. */
+typedef struct config_kafka_prop {
+    char *name;   /* without the "kafka." prefix */
+    char *value;
+    char *origin; /* "FILE:LINE" or "-X" */
+} config_kafka_prop;
+
+typedef struct config {
+    char *brokers;
+    char *group_id;
+    char *topic_input;
+    char *topic_enriched;
+    char *topic_tickets;
+    char *topic_rejected;
+    int route_enriched_all;
+    int64_t tickets_min_priority;
+    int key_by;                   /* config_key_by */
+    int64_t threads;              /* 0: number of online CPUs */
+    char *rules_dir;              /* empty: the CLI's default */
+    int64_t max_inflight_messages;
+    int64_t max_inflight_bytes;
+    int64_t status_interval_ms;   /* 0: no status line */
+    int64_t shutdown_timeout_ms;
+    int log_level;                /* log_level */
+    int64_t post_max_bytes;
+    int64_t post_max_depth;
+    char *respond_targets;        /* as written; parsed into targets */
+    config_target targets[CONFIG_MAX_TARGETS];
+    int n_targets;
+    char *metrics_listen;         /* empty: no HTTP endpoint */
+
+    config_kafka_prop *kafka;
+    size_t n_kafka;
+} config;
+
+/* Fills every key with its default. config_free releases what it holds. */
+int config_init(config *c);
+void config_free(config *c);
+
+/* Sets one earshot key (or a "kafka.<prop>" one) from text. origin names the
+ * place for error messages ("FILE:LINE", "--set", ...). Returns 0, or -1
+ * with err = "ORIGIN: what is wrong". */
+int config_set(config *c, const char *name, const char *value, const char *origin,
+               char *err, size_t err_size);
+
+/* Adds/replaces a librdkafka property (no prefix), e.g. from -X. */
+int config_set_kafka(config *c, const char *name, const char *value, const char *origin,
+                     char *err, size_t err_size);
+
+/* Reads a config file. Returns 0, or -1 with err (the first error). */
+int config_load_file(config *c, const char *path, char *err, size_t err_size);
+
+/* Cross-key checks after every source was applied (brokers given, output
+ * topics distinct from the input). Returns 0, or -1 with err. */
+int config_finalize(config *c, char *err, size_t err_size);
+
+/* The reference table, one key per paragraph, for --help-config. */
+void config_print_reference(FILE *out);
+
+/* The effective settings as a config file would write them. */
+void config_print(const config *c, FILE *out);
+
+/* The nearest known key to name within a small edit distance, or NULL.
+ * Exposed for tests. */
+const char *config_suggest(const char *name);
+
+#endif
