@@ -1,0 +1,49 @@
+/*
+ * broker: the embedded Kafka cluster, librdkafka's mock cluster
+ * (rdkafka_mock.h) behind a small API, with its fault injection reachable
+ * as one-line text commands (what `earshot broker` reads on stdin):
+ *
+ *   down ID                         broker ID stops answering (connections close)
+ *   up ID                           broker ID is back
+ *   leader TOPIC PARTITION ID       move a partition's leader to broker ID
+ *   errors API COUNT ERROR [ERROR...]
+ *                                   the next COUNT requests of API (Produce,
+ *                                   Fetch, Metadata, OffsetCommit, ...) fail
+ *                                   with ERROR (a librdkafka error name such as
+ *                                   NOT_LEADER_FOR_PARTITION); with several
+ *                                   ERRORs, COUNT must equal their number
+ *   rtt ID MS                       add MS of round-trip time to broker ID
+ *   create TOPIC PARTITIONS         create a topic
+ *   ping                            nothing; answers ok
+ * Each command answers "ok" or "error: <why>".
+ *
+ * It speaks the real wire protocol on loopback, so kcat and kafka-python
+ * work against it. Limits (shared/DESIGN.md): each partition keeps only the
+ * newest ~5 MB, and it is not a throughput-grade broker under concurrent
+ * produce and consume.
+ *
+ * Thread-safety: the mock cluster runs on its own thread; broker_exec may be
+ * called from any one thread at a time. Cost: none on earshot's path.
+ */
+#ifndef EARSHOT_PIPELINE_BROKER_H
+#define EARSHOT_PIPELINE_BROKER_H
+
+#include <stddef.h>
+
+typedef struct broker broker;
+
+/* Starts n_brokers mock brokers and creates each topic with `partitions`
+ * partitions (replication factor min(n_brokers, 3)). NULL + err on failure. */
+broker *broker_new(int n_brokers, int partitions, const char *const *topics, size_t n_topics,
+                   char *err, size_t err_size);
+
+/* "127.0.0.1:PORT,127.0.0.1:PORT,..." */
+const char *broker_bootstraps(const broker *b);
+
+/* Runs one command line (see above). Returns 0 with reply "ok", or -1 with
+ * reply "error: ...". */
+int broker_exec(broker *b, const char *line, char *reply, size_t reply_size);
+
+void broker_free(broker *b);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * pipeline: the Kafka runtime of `earshot run`: one consumer in a consumer
+ * group, N worker threads classifying posts (engine_classify), one
+ * idempotent producer writing the routes, and the offset bookkeeping that
+ * makes delivery at-least-once with nothing lost.
+ *
+ * Data flow (threads in brackets):
+ *   [main] rd_kafka_consumer_poll -> job (message + its partition) -> queue
+ *   [worker i] engine_classify -> 0..2 produces (enriched, ticket) or 1
+ *              (rejected), each carrying the job as its opaque
+ *   [delivery] rd_kafka_poll(producer) -> delivery reports: the job's last
+ *              acknowledged output marks its offset done (offtrack)
+ *   [main] rd_kafka_offsets_store of each partition's commit position;
+ *          librdkafka's auto-commit commits stored offsets only.
+ * An input with no output (chatter that mentions no brand) is done as soon
+ * as it is classified.
+ *
+ * Routes: topic.enriched gets every post that mentions a brand (every post
+ * with route.enriched.all); topic.tickets gets complaints and questions that
+ * mention a brand with priority >= tickets.min_priority; topic.rejected gets
+ * {"reason","topic","partition","offset","payload"} ("payload_base64" when
+ * the input is not valid UTF-8) for input the engine refused. Keys: first
+ * brand id (key.by=brand, post id when no brand) or post id; rejected keep
+ * the input's key. Every event carries header earshot.post_id.
+ *
+ * Backpressure: above max.inflight.messages/bytes (consumed, not yet fully
+ * acknowledged) the assigned partitions are paused; below half they resume.
+ * A full producer queue is waited on, never dropped.
+ *
+ * Rebalance (cooperative-sticky): on revoke, wait for the revoked
+ * partitions' in-flight messages, commit their positions synchronously, then
+ * unassign; on loss, forget them and commit nothing.
+ *
+ * Failure: a delivery that fails (with message.timeout.ms=0 only a fatal or
+ * permanent error) stops the pipeline: the offset of that message is never
+ * stored, pipeline_run returns 1.
+ *
+ * Thread-safety: pipeline_new/run/free from one thread; pipeline_stats_get
+ * and pipeline_rules_swap from any thread. Cost: per message one job
+ * allocation (freed when acknowledged) plus the engine's cost.
+ */
+#ifndef EARSHOT_PIPELINE_H
+#define EARSHOT_PIPELINE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/config.h"
+#include "ops/metrics.h"
+#include "rules/rules.h"
+
+typedef struct pipeline pipeline;
+
+typedef struct pipeline_stats {
+    uint64_t consumed;        /* input messages handed to the workers */
+    uint64_t done;            /* input messages fully acknowledged */
+    uint64_t produced[3];     /* acknowledged outputs: enriched, tickets, rejected */
+    uint64_t produce_failed;
+    uint64_t inflight_msgs;
+    uint64_t inflight_bytes;
+    int64_t lag;              /* messages behind the high watermarks; -1 unknown */
+    int paused;               /* backpressure pause in effect */
+    int partitions;           /* assigned input partitions */
+    int threads;
+} pipeline_stats;
+
+/* Builds the clients and the workers from a finalized config. rs: one
+ * reference is taken. m (may be NULL) must have at least threads + 2
+ * shards. NULL + err on failure (a librdkafka property refused, with the
+ * FILE:LINE it came from). */
+pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err,
+                       size_t err_size);
+
+/* Number of worker threads pipeline_new will start for cfg. */
+int pipeline_threads(const config *cfg);
+
+/* Consumes until *stop becomes non-zero (set it from a signal handler) or a
+ * fatal error, then shuts down: stop fetching, finish in-flight messages
+ * (at most shutdown.timeout.ms), flush, commit, leave the group.
+ * Returns 0 after a clean shutdown, 1 after a failure. Call once. */
+int pipeline_run(pipeline *p, atomic_int *stop);
+
+void pipeline_stats_get(pipeline *p, pipeline_stats *st);
+
+/* Workers use rs from their next post on; takes a reference. */
+void pipeline_rules_swap(pipeline *p, ruleset *rs);
+
+void pipeline_free(pipeline *p);
+
+#endif
