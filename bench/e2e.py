@@ -1,0 +1,538 @@
+#!/usr/bin/env python3
+"""End to end through Kafka, for bench/run: earshot beside a passthrough, the
+Python peer and the Kafka Streams peer, on the same preloaded topic and broker.
+
+  e2e.py --broker kafka|embedded --build DIR --corpus FILE --cache DIR
+         --rules LABEL=DIR[,LABEL=DIR...] [--quick] [--no-streams] [--partitions P]
+
+How a run is timed. The input topic is preloaded once (kcat -P); on the
+embedded broker only what fits its ~5 MB per partition retention is
+preloaded. The retained input is read back and classified offline with
+`earshot classify`: that gives the exact output counts to expect. Each peer
+then drains the same topic in its own consumer group, writing to its own
+output topics. A watcher polls the output topics' high watermarks (what the
+broker has acknowledged) every 5 ms: the clock starts at the first output
+and stops when the counts reach the expected ones; posts/s = input posts /
+that span. The Streams peer, whose outputs are not earshot's, is timed the
+same way on its committed input offsets (it commits every 100 ms). Start-up (rule compilation, JVM start) is not counted, for every
+peer alike. A run whose counts do not match is reported as failed, so a fast
+wrong run cannot pass. Slow peers (Python; Streams past its time budget) are
+measured on a prefix through their consumer group's committed offsets and
+say so in "notes".
+
+Latency: earshot runs idle on a fresh topic while a producer offers posts at
+a fixed rate; each post's send time is matched to the arrival of its event on
+posts.enriched (by post id): p50 / p99 in ms.
+
+Prints one JSON object (field names as in issue 4's e2e section).
+Needs confluent-kafka (Debian python3-confluent-kafka).
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+PY = sys.executable
+
+
+def log(msg):
+    print(f"e2e: {msg}", file=sys.stderr, flush=True)
+
+
+class Broker:
+    """A real Kafka (scripts/kafka) or the embedded one (earshot broker)."""
+
+    def __init__(self, kind, earshot, partitions, workdir, bootstrap=None):
+        self.kind, self.proc, self.dir = kind, None, None
+        if bootstrap:
+            self.kind, self.bootstrap = "external", bootstrap
+        elif kind == "kafka":
+            self.dir = os.path.join(workdir, "kafka")
+            subprocess.run([os.path.join(ROOT, "scripts", "kafka"), "fetch"], check=True,
+                           stdout=subprocess.DEVNULL)
+            out = subprocess.run([os.path.join(ROOT, "scripts", "kafka"), "start", "--nodes", "1",
+                                  "--dir", self.dir, "--port", "auto"],
+                                 check=True, capture_output=True, text=True).stdout
+            self.bootstrap = out.strip().splitlines()[-1]
+        else:
+            self.proc = subprocess.Popen([earshot, "broker", "--partitions", str(partitions)],
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                         text=True)
+            self.bootstrap = self.proc.stdout.readline().strip()
+            if not self.bootstrap:
+                raise RuntimeError("earshot broker printed no bootstrap line")
+        self.admin = AdminClient({"bootstrap.servers": self.bootstrap})
+
+    def create(self, topics, partitions):
+        if self.kind != "kafka":
+            # The mock cluster has no CreateTopics: it creates a topic (with
+            # its default partition count, `earshot broker --partitions`) on
+            # a producer's metadata request.
+            p = Producer({"bootstrap.servers": self.bootstrap})
+            for t in topics:
+                for _ in range(50):
+                    md = p.list_topics(t, timeout=10).topics.get(t)
+                    if md and not md.error and md.partitions:
+                        break
+                    time.sleep(0.1)
+            return
+        fs = self.admin.create_topics([NewTopic(t, partitions, 1) for t in topics],
+                                      operation_timeout=30)
+        for t, f in fs.items():
+            try:
+                f.result()
+            except Exception as e:  # an existing topic is fine
+                if "TOPIC_ALREADY_EXISTS" not in str(e):
+                    raise
+        # Leaders are elected a moment after CreateTopics returns.
+        w = Watch(self.bootstrap)
+        try:
+            for t in topics:
+                w.count(t)
+        finally:
+            w.close()
+
+    def stop(self):
+        if self.kind == "kafka":
+            subprocess.run([os.path.join(ROOT, "scripts", "kafka"), "stop", "--dir", self.dir],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elif self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class Watch:
+    """High watermarks and committed offsets, polled without consuming."""
+
+    def __init__(self, bootstrap):
+        self.bootstrap, self.groups = bootstrap, {}
+        self.c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench.watch",
+                           "enable.auto.commit": False})
+        self.parts = {}
+
+    def partitions(self, topic):
+        if topic not in self.parts:
+            md = self.c.list_topics(topic, timeout=10).topics[topic]
+            self.parts[topic] = sorted(md.partitions)
+        return self.parts[topic]
+
+    def count(self, topic):
+        """Messages acknowledged on topic: sum of high - low watermarks."""
+        n = 0
+        for p in self.partitions(topic):
+            lo, hi = self.watermarks(topic, p)
+            n += hi - lo
+        return n
+
+    def watermarks(self, topic, p):
+        # Right after a topic is created its leader may not be elected yet.
+        for attempt in range(100):
+            try:
+                return self.c.get_watermark_offsets(TopicPartition(topic, p), timeout=10,
+                                                    cached=False)
+            except KafkaException:
+                if attempt == 99:
+                    raise
+                time.sleep(0.1)
+
+    def low(self, topic):
+        return {p: self.watermarks(topic, p)[0] for p in self.partitions(topic)}
+
+    def committed(self, group, topic, low):
+        """Offsets group has committed on topic, past the low watermarks."""
+        if group not in self.groups:
+            self.groups[group] = Consumer({"bootstrap.servers": self.bootstrap,
+                                           "group.id": group, "enable.auto.commit": False})
+        tps = self.groups[group].committed(
+            [TopicPartition(topic, p) for p in self.partitions(topic)], timeout=10)
+        return sum(max(0, tp.offset - low[tp.partition]) for tp in tps if tp.offset >= 0)
+
+    def close(self):
+        for c in self.groups.values():
+            c.close()
+        self.c.close()
+
+
+def vm_hwm_mb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def drain(name, cmd, poll, target, n_in, budget_s, env=None):
+    """Start cmd and time it: the clock starts when poll() (outputs
+    acknowledged, or offsets committed) first moves and stops when it reaches
+    target. posts/s = n_in * (target - progress at start) / target / span.
+
+    Returns a dict: posts_per_s, seconds, ok, rss_mb; partial=True with the
+    rate over budget_s when the budget ran out first."""
+    log(f"{name}: {' '.join(cmd)}")
+    errf = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, env=env)
+    t_first = t_done = None
+    p0 = progress = 0
+    rss = None
+    t_start = time.perf_counter()
+    while True:
+        progress = poll()
+        now = time.perf_counter()
+        rss = vm_hwm_mb(proc.pid) or rss
+        if progress > 0 and t_first is None:
+            t_first, p0 = now, progress
+        if progress >= target:
+            t_done = now
+            break
+        if proc.poll() is not None:
+            break
+        if t_first is not None and now - t_first > budget_s:
+            break
+        if t_first is None and now - t_start > 300:
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    errf.seek(0)
+    err_tail = errf.read().decode(errors="replace").strip().splitlines()[-3:]
+    res = {"rss_mb": rss, "progress": progress, "target": target}
+    if t_first is not None and (t_done or time.perf_counter()) > t_first:
+        span = (t_done or now) - t_first
+        res["seconds"] = round(span, 3)
+        if span > 0 and progress > p0:
+            res["posts_per_s"] = round(n_in * (progress - p0) / target / span, 1)
+        res["ok"] = t_done is not None
+        if t_done is None:
+            if proc.returncode is None or budget_s <= span:
+                res["partial"] = True
+                res["ok"] = True
+                res["note"] = (f"timed over {span:.0f} s on the first "
+                               f"{n_in * progress // target} posts (budget {budget_s} s)")
+            else:
+                res["error"] = f"exited at {progress} of {target}: " + " | ".join(err_tail)
+    else:
+        res["ok"] = False
+        res["error"] = f"no progress ({progress} of {target}): " + " | ".join(err_tail)
+    log(f"{name}: {res.get('posts_per_s')} posts/s, ok={res['ok']} "
+        f"{res.get('note', '')}{res.get('error', '')}")
+    return res
+
+
+def preload(broker, bootstrap, topic, corpus, max_posts, partitions, workdir):
+    """Produce the corpus (at most max_posts) and read back what the broker kept."""
+    broker.create([topic], partitions)
+    src = corpus
+    if max_posts:
+        src = os.path.join(workdir, "input.jsonl")
+        with open(corpus, "rb") as f, open(src, "wb") as o:
+            for i, line in enumerate(f):
+                if i >= max_posts:
+                    break
+                o.write(line)
+    subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-l", src], check=True)
+    kept = os.path.join(workdir, f"{topic}.kept.jsonl")
+    with open(kept, "wb") as o:
+        subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
+                        "-q", "-D", "\n"], stdout=o, check=True)
+    with open(kept, "rb") as f:
+        n = sum(1 for line in f if line.strip())
+    return kept, n
+
+
+def oracle(earshot, rules, kept, config):
+    """Exact output counts for earshot from `earshot classify` on the retained input."""
+    p = subprocess.run([earshot, "classify", "--rules", rules, kept], capture_output=True,
+                       text=True)
+    enriched = tickets = 0
+    for line in p.stdout.splitlines():
+        ev = json.loads(line)
+        if not ev.get("brands") and not config["all_posts"]:
+            continue
+        enriched += 1
+        if ev.get("brands") and ev.get("polarity") in ("complaint", "question") and \
+                ev.get("priority", 0) >= config["ticket_min_priority"]:
+            tickets += 1
+    rejected = sum(1 for line in p.stderr.splitlines() if line.startswith("{\"line\""))
+    return {"enriched": enriched, "tickets": tickets, "rejected": rejected}
+
+
+def earshot_config(path, prefix, inp, group):
+    """The `earshot run` config file (src/ops/config.c keys) for one run: its
+    own topics and group, earshot's default routes and ticket threshold."""
+    conf = {"all_posts": False, "ticket_min_priority": 30}
+    with open(path, "w") as f:
+        f.write(f"# bench/e2e.py\n"
+                f"group.id = {group}\n"
+                f"topic.input = {inp}\n"
+                f"topic.enriched = {prefix}.enriched\n"
+                f"topic.tickets = {prefix}.tickets\n"
+                f"topic.rejected = {prefix}.rejected\n"
+                f"route.enriched.all = {'true' if conf['all_posts'] else 'false'}\n"
+                f"tickets.min_priority = {conf['ticket_min_priority']}\n"
+                f"status.interval.ms = 0\n")
+    return conf
+
+
+def latency(earshot, broker, rules, corpus, rate, seconds, workdir, partitions):
+    """p50/p99 ms from send to the event's arrival on the enriched topic."""
+    inp, prefix = "bench.lat.in", "bench.lat"
+    broker.create([inp, f"{prefix}.enriched", f"{prefix}.tickets", f"{prefix}.rejected"],
+                  partitions)
+    cfg = os.path.join(workdir, "lat.conf")
+    earshot_config(cfg, prefix, inp, "bench.lat")
+    proc = subprocess.Popen([earshot, "run", "-c", cfg, "-b", broker.bootstrap, "--rules", rules],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    sent, arrived = {}, {}
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "bench.lat.reader",
+                  "auto.offset.reset": "latest"})
+    c.subscribe([f"{prefix}.enriched"])
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            for m in c.consume(100, 0.05):
+                if m.error():
+                    continue
+                try:
+                    pid = json.loads(m.value()).get("id")
+                except ValueError:
+                    continue
+                arrived.setdefault(pid, time.perf_counter())
+    try:
+        # Wait for earshot to join its group and the reader to be assigned.
+        time.sleep(8 if len(rules) else 8)
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        time.sleep(2)
+        p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+        with open(corpus, "rb") as f:
+            lines = [ln for ln in f.read().split(b"\n") if ln][: int(rate * seconds)]
+        t0 = time.perf_counter()
+        for i, ln in enumerate(lines):
+            target = t0 + i / rate
+            while time.perf_counter() < target:
+                p.poll(0)
+            try:
+                pid = json.loads(ln)["data"]["id"]
+            except (ValueError, KeyError, TypeError):
+                pid = None
+            p.produce(inp, ln)
+            if pid:
+                sent[pid] = time.perf_counter()
+        p.flush(10)
+        time.sleep(3)
+    finally:
+        stop.set()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        c.close()
+    lat = sorted((arrived[k] - sent[k]) * 1000 for k in arrived if k in sent)
+    if not lat:
+        return {"p50": None, "p99": None, "offered_posts_per_s": rate, "error": "no events"}
+    return {"p50": round(lat[len(lat) // 2], 2), "p99": round(lat[int(len(lat) * 0.99)], 2),
+            "offered_posts_per_s": rate, "samples": len(lat)}
+
+
+def run_earshot(args, res, row, earshot, label, rules, kept, conf, cfg, broker, watch, topics,
+                inp, n_in):
+    exp = oracle(earshot, rules, kept, conf)
+    row["expected"] = exp
+    r = drain(f"earshot[{label}]", [earshot, "run", "-c", cfg, "-b", broker.bootstrap,
+                                    "--rules", rules],
+              lambda: sum(watch.count(t) for t in topics), sum(exp.values()), n_in, 300)
+    got = {t.rsplit(".", 1)[1]: watch.count(t) for t in topics}
+    r["got"] = got
+    if r["ok"] and got != exp:
+        r["ok"] = False
+        r["error"] = f"counts differ: got {got}, expected {exp}"
+    row["earshot"] = r
+    row["earshot_posts_per_s"] = r.get("posts_per_s") if r["ok"] else None
+    res["rss_mb"][f"earshot[{label}]"] = r.get("rss_mb")
+
+
+
+def streams_jar():
+    """Build the Streams peer once (mvn -q package); the classpath or None."""
+    d = os.path.join(BENCH, "streams")
+    target = os.path.join(d, "target")
+    stamp = os.path.join(target, ".built")
+    srcs = [os.path.join(r, f) for r, _, fs in os.walk(os.path.join(d, "src")) for f in fs]
+    srcs.append(os.path.join(d, "pom.xml"))
+    if not os.path.exists(stamp) or os.path.getmtime(stamp) < max(map(os.path.getmtime, srcs)):
+        log("building the Kafka Streams peer (mvn -q package)")
+        p = subprocess.run(["mvn", "-q", "-B", "package"], cwd=d, capture_output=True, text=True)
+        if p.returncode != 0:
+            log("mvn failed: " + p.stdout[-500:])
+            return None
+        open(stamp, "w").close()
+    return os.path.join(target, "classes") + ":" + os.path.join(target, "lib", "*")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--broker", choices=["kafka", "embedded"], required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("--rules", required=True, help="LABEL=DIR,...")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-streams", action="store_true")
+    ap.add_argument("--partitions", type=int, default=4)
+    ap.add_argument("--bootstrap", help="use this running broker instead of starting one")
+    args = ap.parse_args()
+
+    earshot = os.path.join(args.build, "earshot")
+    passthrough = os.path.join(args.build, "bench", "bench_passthrough")
+    if not os.access(passthrough, os.X_OK):
+        print(json.dumps({"skipped": f"{passthrough} is not built"}))
+        return 0
+    have_earshot = os.access(earshot, os.X_OK)
+    if not have_earshot and args.broker == "embedded" and not args.bootstrap:
+        print(json.dumps({"skipped": f"{earshot} is not built (it runs the embedded broker)"}))
+        return 0
+    sets = [tuple(x.split("=", 1)) for x in args.rules.split(",") if x]
+    workdir = tempfile.mkdtemp(prefix="earshot-e2e-")
+    res = {"broker": args.broker, "partitions": args.partitions, "notes": {}, "rss_mb": {},
+           "by_rules": []}
+    broker = watch = None
+    try:
+        broker = Broker(args.broker, earshot, args.partitions, workdir, args.bootstrap)
+        res["bootstrap"] = broker.bootstrap
+        watch = Watch(broker.bootstrap)
+        # Embedded: ~5 MB kept per partition; 750-B posts -> stay under 5,000 each.
+        max_posts = (4500 * args.partitions) if args.broker == "embedded" else \
+            (20000 if args.quick else 100000)
+        inp = "bench.in"
+        kept, n_in = preload(broker, broker.bootstrap, inp, args.corpus, max_posts,
+                             args.partitions, workdir)
+        res["posts"] = n_in
+        low = watch.low(inp)
+        log(f"{n_in} posts retained on {inp}")
+        threads = str(os.cpu_count() or 2)
+
+        # Passthrough: the ceiling (rules do not matter).
+        out = "bench.pt.out"
+        broker.create([out], args.partitions)
+        r = drain("passthrough", [passthrough, "-b", broker.bootstrap, "-i", inp, "-o", out,
+                                  "-n", str(n_in), "-g", "bench.pt"],
+                  lambda: watch.count(out), n_in, n_in, 120)
+        res["passthrough"] = r
+        res["passthrough_posts_per_s"] = r.get("posts_per_s") if r["ok"] else None
+        res["rss_mb"]["passthrough"] = r.get("rss_mb")
+
+        cp = None if args.no_streams or args.broker == "embedded" else streams_jar()
+        if args.no_streams:
+            res["notes"]["streams"] = "skipped (--no-streams)"
+        elif args.broker == "embedded":
+            # Checked by hand: the 4.x Java clients' AdminClient times out in
+            # fetchMetadata against librdkafka 2.0.2's mock cluster (Kafka 4
+            # clients need protocol versions the mock does not offer).
+            res["notes"]["streams"] = ("not run: Kafka Streams 4.x cannot talk to the "
+                                       "embedded mock cluster (AdminClient fetchMetadata "
+                                       "times out); see e2e on real Kafka")
+        elif not cp:
+            res["notes"]["streams"] = "mvn package failed"
+        for label, rules in sets:
+            row = {"label": label}
+            if not have_earshot:
+                res["notes"]["earshot"] = f"{earshot} is not built"
+            prefix = f"bench.es.{label}"
+            topics = [f"{prefix}.enriched", f"{prefix}.tickets", f"{prefix}.rejected"]
+            broker.create(topics, args.partitions)
+            cfg = os.path.join(workdir, f"earshot-{label}.conf")
+            conf = earshot_config(cfg, prefix, inp, f"bench.es.{label}")
+            if not have_earshot:
+                row["earshot"] = {"ok": False, "error": "not built"}
+                row["earshot_posts_per_s"] = None
+            else:
+                run_earshot(args, res, row, earshot, label, rules, kept, conf, cfg, broker, watch,
+                            topics, inp, n_in)
+
+            if cp:
+                sp = f"bench.st.{label}"
+                st_topics = [f"{sp}.enriched", f"{sp}.tickets", f"{sp}.rejected"]
+                broker.create(st_topics, args.partitions)
+                app = f"bench-streams-{label}-{int(time.time())}"
+                # Timed by its committed offsets (commit.interval.ms=100): it
+                # classifies like the Python peer, not like earshot, so its
+                # output counts are reported, not compared with earshot's.
+                r = drain(f"streams[{label}]",
+                          ["java", "-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                           "-cp", cp, "earshot.bench.ClassifyApp",
+                           broker.bootstrap, inp, sp, rules, app, threads],
+                          lambda: watch.committed(app, inp, low), n_in, n_in,
+                          20 if args.quick else 60)
+                r["got"] = {t.rsplit(".", 1)[1]: watch.count(t) for t in st_topics}
+                row["streams"] = r
+                row["streams_posts_per_s"] = r.get("posts_per_s") if r["ok"] else None
+                res["rss_mb"][f"streams[{label}]"] = r.get("rss_mb")
+
+            pp = f"bench.py.{label}"
+            py_topics = [f"{pp}.enriched", f"{pp}.tickets", f"{pp}.rejected"]
+            broker.create(py_topics, args.partitions)
+            p = subprocess.run([PY, os.path.join(BENCH, "e2e_python.py"), "--bootstrap",
+                                broker.bootstrap, "--input", inp, "--prefix", pp, "--rules",
+                                rules, "--group", f"bench.py.{label}", "--seconds",
+                                "5" if args.quick else "15"], capture_output=True, text=True)
+            try:
+                pr = json.loads(p.stdout)
+                got = {k: watch.count(f"{pp}.{k}") for k in ("enriched", "tickets", "rejected")}
+                pr["ok"] = got == pr["produced"]
+                pr["note"] = f"measured on the first {pr['consumed']} posts"
+            except ValueError:
+                pr = {"ok": False, "error": p.stderr.strip()[-300:]}
+            row["python"] = pr
+            row["python_posts_per_s"] = pr.get("posts_per_s") if pr.get("ok") else None
+            res["rss_mb"][f"python[{label}]"] = pr.get("rss_mb")
+            res["by_rules"].append(row)
+
+        head = next((r for r in res["by_rules"] if r["label"] == "10000"), None) or \
+            (res["by_rules"][-1] if res["by_rules"] else {})
+        res["rules_label"] = head.get("label")
+        for k in ("earshot", "python", "streams"):
+            res[f"{k}_posts_per_s"] = head.get(f"{k}_posts_per_s")
+            if (head.get(k) or {}).get("note"):
+                res["notes"][k] = head[k]["note"]
+            if (head.get(k) or {}).get("error"):
+                res["notes"][k] = head[k]["error"]
+        if have_earshot and (not args.quick or args.broker == "embedded"):
+            rate = 2000 if args.broker == "embedded" else 5000
+            res["latency_ms"] = latency(earshot, broker, sets[0][1], args.corpus, rate,
+                                        5, workdir, args.partitions)
+    except Exception as e:  # report what ran; bench/run prints the reason
+        res["error"] = f"{type(e).__name__}: {e}"
+    finally:
+        if watch:
+            watch.close()
+        if broker:
+            broker.stop()
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
