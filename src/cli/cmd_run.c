@@ -1,8 +1,10 @@
 /*
  * `earshot run`: the Kafka pipeline (src/pipeline). Settings come from the
  * config table (src/ops/config.c): defaults, then the -c file, then the
- * command line in the order given. SIGTERM/SIGINT only set a flag; the
- * pipeline then drains, commits and leaves the group.
+ * environment (EARSHOT_<KEY>, EARSHOT_KAFKA_<PROP>), then the command line
+ * in the order given. SIGTERM/SIGINT only set a flag; the pipeline then
+ * drains, commits and leaves the group. SIGHUP asks src/reload for a rules
+ * reload; so does a change in the rules directory (rules.watch).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -11,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "cli/cli.h"
 #include "cli/cli_common.h"
 #include "ops/config.h"
@@ -18,38 +22,163 @@
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "pipeline/pipeline.h"
+#include "reload/reload.h"
 #include "rules/rules.h"
+
+extern char **environ;
 
 /* The CLI's one piece of mutable global state: a signal handler can reach
  * nothing else. Lock-free atomics are async-signal-safe. */
 static atomic_int run_stop;
+static reload *_Atomic run_reload;
 
 static void run_on_signal(int sig)
 {
-    (void)sig;
+    if (sig == SIGHUP) {
+        reload *rl = atomic_load(&run_reload);
+        if (rl)
+            reload_request(rl); /* async-signal-safe: an eventfd write */
+        return;
+    }
     atomic_store(&run_stop, 1);
+}
+
+/* What reload and /readyz need besides the pipeline. */
+typedef struct run_state {
+    metrics *metrics;   /* NULL without --http / metrics.listen */
+    pipeline *pipeline; /* set once built */
+} run_state;
+
+/* reload attach: per-rule and per-brand counters for a new generation. */
+static void *run_rules_attach(void *opaque, const ruleset *rs, char *err, size_t err_size)
+{
+    run_state *st = opaque;
+    size_t n_rules = ruleset_rule_count(rs), n_brands = ruleset_brand_count(rs);
+    const char **rule_ids, **brand_ids;
+    metrics_rules *mr = NULL;
+
+    if (!st->metrics)
+        return NULL;
+    rule_ids = calloc(n_rules + 1, sizeof(*rule_ids));
+    brand_ids = calloc(n_brands + 1, sizeof(*brand_ids));
+    if (rule_ids && brand_ids) {
+        for (size_t i = 0; i < n_rules; i++)
+            rule_ids[i] = ruleset_rule(rs, i)->id;
+        for (size_t i = 0; i < n_brands; i++)
+            brand_ids[i] = ruleset_brand(rs, i)->id;
+        mr = metrics_rules_new(st->metrics, ruleset_version(rs), n_rules, rule_ids, n_brands,
+                               brand_ids, err, err_size);
+    } else {
+        snprintf(err, err_size, "out of memory");
+    }
+    free(rule_ids);
+    free(brand_ids);
+    return mr;
+}
+
+static void run_rules_detach(void *opaque, void *data)
+{
+    (void)opaque;
+    if (data)
+        metrics_rules_release(data);
+}
+
+static void run_rules_event(void *opaque, const reload_event *ev)
+{
+    run_state *st = opaque;
+
+    switch (ev->outcome) {
+    case RELOAD_SWAPPED:
+        log_info("rules reloaded (%s): %s -> %s, %zu rules, %.3f s%s", ev->trigger,
+                 ev->old_version, ev->version, ruleset_rule_count(ev->rules), ev->load_s,
+                 ev->from_cache ? " (compiled-rule cache)" : "");
+        break;
+    case RELOAD_UNCHANGED:
+        log_info("rules reload (%s): files unchanged, %s keeps serving", ev->trigger,
+                 ev->version);
+        break;
+    case RELOAD_FAILED:
+        log_error("rules reload (%s) refused, %s keeps serving: %s", ev->trigger, ev->version,
+                  ev->error);
+        break;
+    }
+    if (*ev->cache_warning)
+        log_warn("%s", ev->cache_warning);
+    if (st->metrics && ev->outcome != RELOAD_UNCHANGED)
+        metrics_rules_reloaded(st->metrics, ev->outcome == RELOAD_SWAPPED);
+}
+
+/* /readyz: rules loaded (they are, once the pipeline exists) and partitions
+ * assigned. */
+static int run_ready(void *opaque, char *reason, size_t reason_size)
+{
+    run_state *st = opaque;
+    pipeline_stats ps;
+
+    if (!st->pipeline) {
+        snprintf(reason, reason_size, "starting");
+        return 0;
+    }
+    pipeline_stats_get(st->pipeline, &ps);
+    if (ps.partitions == 0) {
+        snprintf(reason, reason_size, "no partitions assigned");
+        return 0;
+    }
+    return 1;
+}
+
+/* librdkafka refuses unknown properties and bad values only when a client
+ * is configured; --check does that on a scratch configuration so the error
+ * names the file line without connecting anywhere. */
+static int run_check_kafka(const config *cfg, char *err, size_t err_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char why[512];
+    int rc = 0;
+
+    for (size_t i = 0; i < cfg->n_kafka && !rc; i++) {
+        const char *name = cfg->kafka[i].name;
+        if (!strncmp(name, "consumer.", 9))
+            name += 9;
+        else if (!strncmp(name, "producer.", 9))
+            name += 9;
+        if (rd_kafka_conf_set(conf, name, cfg->kafka[i].value, why, sizeof(why)) !=
+            RD_KAFKA_CONF_OK) {
+            snprintf(err, err_size, "%s: librdkafka property '%s': %s", cfg->kafka[i].origin,
+                     name, why);
+            rc = -1;
+        }
+    }
+    rd_kafka_conf_destroy(conf);
+    return rc;
 }
 
 static void run_usage(FILE *out)
 {
     fprintf(out,
         "usage: earshot run [-c CONFIG] [-b BROKERS] [-g GROUP] [--rules DIR]\n"
-        "                   [--threads N] [--set key=value ...] [-X prop=val ...]\n"
-        "                   [--help-config] [--print-config]\n"
+        "                   [--threads N] [--http ADDR:PORT] [--set key=value ...]\n"
+        "                   [-X prop=val ...] [--check] [--help-config] [--print-config]\n"
         "\n"
         "Consumes posts from Kafka (topic.input), classifies them with N worker threads\n"
         "and produces enriched events, care tickets and rejected input to their topics,\n"
         "at least once: an input offset is committed only after all its outputs are\n"
         "acknowledged. SIGTERM or SIGINT: finish in-flight posts, commit, exit 0.\n"
+        "SIGHUP (or, with rules.watch, a change in the rules directory): reload the\n"
+        "rules in the background; a broken set is refused and the old one keeps serving.\n"
         "\n"
         "  -c, --config FILE    config file (`key = value` lines; see --help-config)\n"
         "  -b, --brokers LIST   bootstrap servers (key 'brokers')\n"
         "  -g, --group ID       consumer group (key 'group.id')\n"
         "      --rules DIR      rules directory (key 'rules.dir')\n"
         "  -t, --threads N      worker threads, 0 = one per CPU (key 'threads')\n"
+        "      --http ADDR:PORT /metrics /healthz /readyz (key 'metrics.listen'),\n"
+        "                       e.g. 127.0.0.1:9464\n"
         "  -o, --set KEY=VALUE  any config key, e.g. --set tickets.min_priority=50\n"
         "  -X PROP=VALUE        a librdkafka property for both clients (prefix consumer.\n"
         "                       or producer. for one of them), e.g. -X security.protocol=SSL\n"
+        "      --check          validate the config, the librdkafka properties and the\n"
+        "                       rules, print a summary and exit (0 ok, 2 not)\n"
         "      --help-config    print every config key with its default and range\n"
         "      --print-config   print the effective settings and exit\n"
         "\n"
@@ -73,6 +202,7 @@ static int run_apply(config *cfg, const run_override *ov, char *err, size_t err_
                           !strcmp(ov->key, "brokers")    ? "-b"
                           : !strcmp(ov->key, "group.id") ? "-g"
                           : !strcmp(ov->key, "threads")  ? "--threads"
+                          : !strcmp(ov->key, "metrics.listen") ? "--http"
                                                          : "--rules",
                           err, err_size);
     eq = strchr(ov->name_value, '=');
@@ -97,6 +227,8 @@ int cmd_run(int argc, char **argv)
         {"rules", required_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 't'},
         {"set", required_argument, NULL, 'o'},
+        {"http", required_argument, NULL, 'M'},
+        {"check", no_argument, NULL, 'C'},
         {"help-config", no_argument, NULL, 'H'},
         {"print-config", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
@@ -104,13 +236,16 @@ int cmd_run(int argc, char **argv)
     };
     const char *config_path = NULL;
     run_override *ovs = calloc((size_t)argc + 1, sizeof(*ovs));
-    int n_ovs = 0, opt, rc = 2, print_config = 0;
+    int n_ovs = 0, opt, rc = 2, print_config = 0, check_only = 0;
     config cfg;
     char err[1024];
     ruleset *rs = NULL;
     metrics *m = NULL;
     http_server *hs = NULL;
     pipeline *p = NULL;
+    reload *rl = NULL;
+    run_state st = {0};
+    char cache_dir[4096] = "";
     struct sigaction sa;
 
     if (!ovs || config_init(&cfg)) {
@@ -126,6 +261,8 @@ int cmd_run(int argc, char **argv)
         case 'g': ovs[n_ovs++] = (run_override){0, optarg, "group.id"}; break;
         case 't': ovs[n_ovs++] = (run_override){0, optarg, "threads"}; break;
         case 'r': ovs[n_ovs++] = (run_override){0, optarg, "rules.dir"}; break;
+        case 'M': ovs[n_ovs++] = (run_override){0, optarg, "metrics.listen"}; break;
+        case 'C': check_only = 1; break;
         case 'o': ovs[n_ovs++] = (run_override){'o', optarg, NULL}; break;
         case 'X': ovs[n_ovs++] = (run_override){'X', optarg, NULL}; break;
         case 'H': config_print_reference(stdout); rc = 0; goto done;
@@ -142,6 +279,10 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "earshot run: %s\n", err);
         goto done;
     }
+    if (config_apply_env(&cfg, environ, err, sizeof(err))) {
+        fprintf(stderr, "earshot run: %s\n", err);
+        goto done;
+    }
     for (int i = 0; i < n_ovs; i++) {
         if (run_apply(&cfg, &ovs[i], err, sizeof(err))) {
             fprintf(stderr, "earshot run: %s\n", err);
@@ -153,29 +294,84 @@ int cmd_run(int argc, char **argv)
         rc = 0;
         goto done;
     }
-    if (config_finalize(&cfg, err, sizeof(err))) {
+    if (check_only && !*cfg.brokers)
+        config_set(&cfg, "brokers", "(not set; run needs it)", "--check", err, sizeof(err));
+    if (config_finalize(&cfg, err, sizeof(err)) || run_check_kafka(&cfg, err, sizeof(err))) {
         fprintf(stderr, "earshot run: %s\n", err);
         goto done;
     }
     log_set_level((log_level)cfg.log_level);
 
     const char *rules_dir = *cfg.rules_dir ? cfg.rules_dir : cli_default_rules_dir();
-    if (!(rs = ruleset_load(rules_dir, err, sizeof(err)))) {
-        fprintf(stderr, "earshot run: %s\n", err);
+    if (!strcmp(cfg.rules_cache_dir, "auto")) {
+        if (rules_cache_default_dir(cache_dir, sizeof(cache_dir)))
+            cache_dir[0] = '\0';
+    } else {
+        snprintf(cache_dir, sizeof(cache_dir), "%s", cfg.rules_cache_dir);
+    }
+    {
+        char warn[512] = "";
+        bool hit = false;
+        rules_load_opts lo = {
+            .cache_dir = *cache_dir ? cache_dir : NULL,
+            .cache_max_bytes = (uint64_t)cfg.rules_cache_max_bytes,
+            .cache_hit = &hit,
+            .warn = warn,
+            .warn_size = sizeof(warn),
+        };
+        int64_t t0 = log_now_ms();
+        if (!(rs = ruleset_load_opts(rules_dir, &lo, err, sizeof(err)))) {
+            fprintf(stderr, "earshot run: %s\n", err);
+            goto done;
+        }
+        if (*warn)
+            log_warn("%s", warn);
+        log_info("rules %s loaded from %s (%zu brands, %zu rules) in %.3f s%s",
+                 ruleset_version(rs), rules_dir, ruleset_brand_count(rs),
+                 ruleset_rule_count(rs), (double)(log_now_ms() - t0) / 1e3,
+                 hit ? " from the compiled-rule cache" : "");
+    }
+    if (check_only) {
+        printf("config ok: brokers %s, group %s, %s -> %s, %s, %s; %d worker thread(s)\n"
+               "rules ok: %s (%zu brands, %zu rules, version %s)\n",
+               cfg.brokers, cfg.group_id, cfg.topic_input, cfg.topic_enriched,
+               cfg.topic_tickets, cfg.topic_rejected, pipeline_threads(&cfg), rules_dir,
+               ruleset_brand_count(rs), ruleset_rule_count(rs), ruleset_version(rs));
+        rc = 0;
         goto done;
     }
-    log_info("rules %s loaded from %s (%zu brands, %zu rules)", ruleset_version(rs), rules_dir,
-             ruleset_brand_count(rs), ruleset_rule_count(rs));
 
     rc = 1;
     if (*cfg.metrics_listen) {
-        http_config hc = {0};
         if (!(m = metrics_new((unsigned)pipeline_threads(&cfg) + 2, err, sizeof(err)))) {
             fprintf(stderr, "earshot run: %s\n", err);
             goto done;
         }
+    }
+    st.metrics = m;
+    {
+        reload_config rc_cfg = {
+            .rules_dir = rules_dir,
+            .cache_dir = *cache_dir ? cache_dir : NULL,
+            .cache_max_bytes = (uint64_t)cfg.rules_cache_max_bytes,
+            .watch = cfg.rules_watch != 0,
+            .attach = run_rules_attach,
+            .detach = run_rules_detach,
+            .on_event = run_rules_event,
+            .opaque = &st,
+        };
+        if (!(rl = reload_new(&rc_cfg, rs, err, sizeof(err)))) {
+            fprintf(stderr, "earshot run: rules reload: %s\n", err);
+            rc = 2;
+            goto done;
+        }
+    }
+    if (m) {
+        http_config hc = {0};
         hc.listen = cfg.metrics_listen;
         hc.metrics = m;
+        hc.ready = run_ready;
+        hc.ready_opaque = &st;
         if (!(hs = http_start(&hc, err, sizeof(err)))) {
             fprintf(stderr, "earshot run: metrics.listen: %s\n", err);
             rc = 2;
@@ -188,18 +384,27 @@ int cmd_run(int argc, char **argv)
         rc = 2;
         goto done;
     }
+    pipeline_use_reload(p, rl);
+    st.pipeline = p;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = run_on_signal;
     sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    atomic_store(&run_reload, rl);
+    sigaction(SIGHUP, &sa, NULL);
     atomic_store(&run_stop, 0);
     rc = pipeline_run(p, &run_stop);
+    signal(SIGHUP, SIG_IGN);
+    atomic_store(&run_reload, NULL);
 
 done:
+    http_stop(hs); /* before the pipeline: /readyz reads it */
+    st.pipeline = NULL;
     pipeline_free(p);
-    http_stop(hs);
+    reload_free(rl);
     metrics_free(m);
     ruleset_unref(rs);
     config_free(&cfg);

@@ -78,6 +78,7 @@ engine_status engine_classify(engine_worker *ew, const ruleset *rs,
     out->event = NULL;
     out->event_len = 0;
     out->brand_id = NULL;
+    out->matches = &ew->matches;
     out->post_id.ptr = NULL;
     out->post_id.len = 0;
     out->reason[0] = '\0';

@@ -45,6 +45,9 @@ typedef struct engine_output {
     enrich_summary summary;
     strview post_id;        /* for keys and de-duplication */
     const char *brand_id;   /* first brand's id, NULL if none */
+    const match_result *matches; /* ENGINE_EVENT: the rules and brands that
+                                  * matched (for per-rule metrics); valid
+                                  * until the worker's next call */
     char reason[160];       /* set on ENGINE_REJECT / ENGINE_ERROR */
 } engine_output;
 

@@ -89,7 +89,20 @@ static const config_def config_defs[] = {
      "respond_by deadlines, MIN_PRIORITY:MINUTES,... : the first target whose "
      "min priority a post reaches (highest first) sets its deadline."},
     {"metrics.listen", CONFIG_STR, OFF(metrics_listen), "", 0, 0, NULL,
-     "HOST:PORT of the /metrics /healthz /readyz endpoint; empty = off."},
+     "HOST:PORT of the /metrics /healthz /readyz endpoint (also --http); empty = "
+     "off. Bind to 127.0.0.1 unless a firewall guards the port."},
+    {"rules.cache.dir", CONFIG_STR, OFF(rules_cache_dir), "auto", 0, 0, NULL,
+     "Compiled-rule cache: serialised Hyperscan databases keyed by rule content, "
+     "flags, CPU platform and Hyperscan version, so a restart with unchanged rules "
+     "skips compiling. auto = $EARSHOT_CACHE/rules or $HOME/.cache/earshot/rules; "
+     "empty = no cache."},
+    {"rules.cache.max_bytes", CONFIG_INT, OFF(rules_cache_max_bytes), "268435456", 1048576,
+     (int64_t)1 << 40, NULL,
+     "Size bound of the compiled-rule cache; the least recently used entries go first."},
+    {"rules.watch", CONFIG_BOOL, OFF(rules_watch), "true", 0, 0, NULL,
+     "Reload the rules when a *.json file in rules.dir changes (inotify, debounced). "
+     "SIGHUP always reloads. A rule set that fails to load is refused and the old "
+     "one keeps serving."},
 };
 
 #define N_DEFS (sizeof(config_defs) / sizeof(config_defs[0]))
@@ -460,6 +473,54 @@ int config_load_file(config *c, const char *path, char *err, size_t err_size)
     return rc;
 }
 
+/* "tickets.min_priority" -> "TICKETS_MIN_PRIORITY" */
+static void config_env_name(const char *key, char *buf, size_t size)
+{
+    size_t i = 0;
+
+    for (; key[i] && i + 1 < size; i++)
+        buf[i] = key[i] == '.' ? '_' : (char)toupper((unsigned char)key[i]);
+    buf[i] = '\0';
+}
+
+int config_apply_env(config *c, char *const *env, char *err, size_t err_size)
+{
+    for (; env && *env; env++) {
+        const char *var = *env, *eq = strchr(var, '=');
+        char name[256], origin[300];
+        size_t len;
+
+        if (strncmp(var, "EARSHOT_", 8) || !eq)
+            continue;
+        len = (size_t)(eq - var);
+        if (len >= sizeof(name))
+            continue;
+        memcpy(name, var, len);
+        name[len] = '\0';
+        snprintf(origin, sizeof(origin), "environment %s", name);
+        if (!strncmp(name, "EARSHOT_KAFKA_", 14) && name[14]) {
+            char prop[256];
+            size_t k = 0;
+            for (const char *q = name + 14; *q; q++)
+                prop[k++] = *q == '_' ? '.' : (char)tolower((unsigned char)*q);
+            prop[k] = '\0';
+            if (config_set_kafka(c, prop, eq + 1, origin, err, err_size))
+                return -1;
+            continue;
+        }
+        for (size_t i = 0; i < N_DEFS; i++) {
+            char want[256];
+            config_env_name(config_defs[i].name, want, sizeof(want));
+            if (!strcmp(name + 8, want)) {
+                if (config_set_def(c, &config_defs[i], eq + 1, origin, err, err_size))
+                    return -1;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
 int config_finalize(config *c, char *err, size_t err_size)
 {
     const char *outs[3] = {c->topic_enriched, c->topic_tickets, c->topic_rejected};
@@ -507,7 +568,9 @@ static const char *config_type_name(const config_def *d)
 void config_print_reference(FILE *out)
 {
     fprintf(out, "earshot configuration keys (file: `key = value`; `kafka.<prop> = value`\n"
-                 "and -X prop=val go to librdkafka unchanged):\n\n");
+                 "and -X prop=val go to librdkafka unchanged). Precedence: defaults, the\n"
+                 "-c file, the environment (EARSHOT_<KEY>, e.g. EARSHOT_THREADS=4, and\n"
+                 "EARSHOT_KAFKA_<PROP>, e.g. EARSHOT_KAFKA_SASL_PASSWORD), the command line.\n\n");
     for (size_t i = 0; i < N_DEFS; i++) {
         const config_def *d = &config_defs[i];
         fprintf(out, "%s (%s", d->name, config_type_name(d));

@@ -68,6 +68,9 @@ typedef struct config {
     config_target targets[CONFIG_MAX_TARGETS];
     int n_targets;
     char *metrics_listen;         /* empty: no HTTP endpoint */
+    char *rules_cache_dir;        /* "auto": rules_cache_default_dir; "": off */
+    int64_t rules_cache_max_bytes;
+    int rules_watch;              /* reload when a rules file changes */
 
     config_kafka_prop *kafka;
     size_t n_kafka;
@@ -89,6 +92,16 @@ int config_set_kafka(config *c, const char *name, const char *value, const char 
 
 /* Reads a config file. Returns 0, or -1 with err (the first error). */
 int config_load_file(config *c, const char *path, char *err, size_t err_size);
+
+/* Environment overrides, for secrets that should not sit in a file:
+ * EARSHOT_<KEY> sets an earshot key (upper case, '.' as '_', e.g.
+ * EARSHOT_TICKETS_MIN_PRIORITY=50) and EARSHOT_KAFKA_<PROP> a librdkafka
+ * property (lower-cased, '_' as '.', e.g. EARSHOT_KAFKA_SASL_PASSWORD).
+ * env is a NULL-terminated "NAME=VALUE" array (environ). Variables that name
+ * no key are ignored, except that EARSHOT_ variables the CLI itself reads
+ * (EARSHOT_RULES, EARSHOT_CACHE) are not keys. Returns 0, or -1 with err
+ * naming the variable. */
+int config_apply_env(config *c, char *const *env, char *err, size_t err_size);
 
 /* Cross-key checks after every source was applied (brokers given, output
  * topics distinct from the input). Returns 0, or -1 with err. */

@@ -48,6 +48,7 @@
 
 #include "ops/config.h"
 #include "ops/metrics.h"
+#include "reload/reload.h"
 #include "rules/rules.h"
 
 typedef struct pipeline pipeline;
@@ -85,6 +86,13 @@ void pipeline_stats_get(pipeline *p, pipeline_stats *st);
 
 /* Workers use rs from their next post on; takes a reference. */
 void pipeline_rules_swap(pipeline *p, ruleset *rs);
+
+/* Before pipeline_run: workers classify with rl's serving generation instead
+ * (a reload_view each, moved between two posts, so hot reload needs no
+ * pipeline_rules_swap), and when that generation's attach data is a
+ * metrics_rules (made for the same ruleset) they count per-rule and
+ * per-brand matches on it. rl must outlive the pipeline. */
+void pipeline_use_reload(pipeline *p, reload *rl);
 
 void pipeline_free(pipeline *p);
 

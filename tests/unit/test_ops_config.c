@@ -223,13 +223,44 @@ static void test_log_limit(void **state)
     assert_int_equal(log_level_parse("WARN", &lv), -1);
 }
 
+static void test_env(void **state)
+{
+    char *const env[] = {
+        "PATH=/usr/bin",
+        "EARSHOT_TICKETS_MIN_PRIORITY=55",
+        "EARSHOT_RULES_WATCH=false",
+        "EARSHOT_KAFKA_SASL_PASSWORD=s3cr#t",
+        "EARSHOT_RULES=/not/a/key", /* the CLI's own variable: ignored here */
+        NULL,
+    };
+    char *const bad[] = {"EARSHOT_THREADS=lots", NULL};
+    config c;
+    char err[256];
+    (void)state;
+
+    assert_int_equal(config_init(&c), 0);
+    assert_int_equal(c.rules_watch, 1);
+    assert_string_equal(c.rules_cache_dir, "auto");
+    assert_int_equal(config_apply_env(&c, env, err, sizeof(err)), 0);
+    assert_int_equal(c.tickets_min_priority, 55);
+    assert_int_equal(c.rules_watch, 0);
+    assert_int_equal(c.n_kafka, 1);
+    assert_string_equal(c.kafka[0].name, "sasl.password");
+    assert_string_equal(c.kafka[0].value, "s3cr#t");
+    assert_string_equal(c.kafka[0].origin, "environment EARSHOT_KAFKA_SASL_PASSWORD");
+    assert_int_equal(config_apply_env(&c, bad, err, sizeof(err)), -1);
+    assert_string_equal(err, "environment EARSHOT_THREADS: 'threads' must be an integer "
+                             "0..256, got 'lots'");
+    config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),     cmocka_unit_test(test_file_values),
         cmocka_unit_test(test_file_errors),  cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_finalize),     cmocka_unit_test(test_suggest),
-        cmocka_unit_test(test_log_limit),
+        cmocka_unit_test(test_log_limit),    cmocka_unit_test(test_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
