@@ -81,6 +81,7 @@ typedef struct pl_worker {
     engine_worker *ew;
     ruleset *rs;
     unsigned rules_gen;
+    reload_view view;          /* when p->reload is set */
     metrics_shard *shard;
     jbuf out;
 } pl_worker;
@@ -113,6 +114,7 @@ struct pipeline {
 
     pthread_mutex_t rules_lock;
     ruleset *rules;             /* guarded by rules_lock */
+    reload *reload;             /* NULL: rules/rules_gen above */
     atomic_uint rules_gen;
 
     /* main thread only */
@@ -509,15 +511,35 @@ static ruleset *pl_worker_rules(pl_worker *w)
     return w->rs;
 }
 
+/* Per-rule and per-brand counters of one classified post. */
+static void pl_count_matches(pl_worker *w, const metrics_rules *mr, const engine_output *out)
+{
+    const match_result *mt = out->matches;
+    int complaint = out->summary.polarity == POLARITY_COMPLAINT;
+
+    for (uint32_t i = 0; i < mt->n_rules; i++)
+        metrics_rule_matched(w->shard, mr, mt->rules[i]);
+    for (uint32_t i = 0; i < mt->n_brands; i++)
+        metrics_brand_mentioned(w->shard, mr, mt->brands[i], complaint);
+}
+
 static void pl_worker_process(pl_worker *w, pl_job *job)
 {
     pipeline *p = w->p;
     rd_kafka_message_t *m = job->msg;
     const char *payload = m->payload ? (const char *)m->payload : "";
+    const ruleset *rs;
+    const metrics_rules *mr = NULL;
     engine_output out;
     engine_status st;
 
-    st = engine_classify(w->ew, pl_worker_rules(w), payload, m->len, (int64_t)time(NULL), &out);
+    if (p->reload) {
+        rs = reload_view_update(p->reload, &w->view);
+        mr = w->view.data;
+    } else {
+        rs = pl_worker_rules(w);
+    }
+    st = engine_classify(w->ew, rs, payload, m->len, (int64_t)time(NULL), &out);
     if (st == ENGINE_EVENT) {
         const char *key;
         size_t key_len;
@@ -544,6 +566,8 @@ static void pl_worker_process(pl_worker *w, pl_job *job)
                        out.post_id.len);
         if (w->shard) {
             metrics_latency_observe(w->shard, pl_now_ns() - job->t0_ns);
+            if (mr)
+                pl_count_matches(w, mr, &out);
         }
     } else {
         if (st == ENGINE_ERROR)
@@ -573,6 +597,7 @@ static void *pl_worker_main(void *arg)
 
     while ((job = pl_queue_pop(w->p, &w->p->queue)))
         pl_worker_process(w, job);
+    reload_view_release(&w->view); /* lets a replaced generation go */
     return NULL;
 }
 
@@ -1093,6 +1118,11 @@ void pipeline_rules_swap(pipeline *p, ruleset *rs)
     atomic_fetch_add_explicit(&p->rules_gen, 1, memory_order_release);
     pthread_mutex_unlock(&p->rules_lock);
     ruleset_unref(old);
+}
+
+void pipeline_use_reload(pipeline *p, reload *rl)
+{
+    p->reload = rl;
 }
 
 void pipeline_stats_get(pipeline *p, pipeline_stats *st)
