@@ -878,6 +878,19 @@ static void pl_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
     log_limited(&p->lim_kafka, lv, "librdkafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
 }
 
+/* librdkafka's statistics (statistics.interval.ms) become earshot_kafka_*
+ * metrics; returning 0 lets librdkafka free the document. */
+static int pl_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    pipeline *p = opaque;
+    char err[160];
+
+    (void)rk;
+    if (metrics_kafka_stats(p->metrics, json, len, err, sizeof(err)))
+        log_debug("librdkafka statistics not mapped: %s", err);
+    return 0;
+}
+
 static void pl_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     pipeline *p = opaque;
@@ -948,6 +961,11 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
                             err, err_size))
                 goto err;
     }
+    /* With an HTTP endpoint, librdkafka's statistics feed /metrics (a user's
+     * statistics.interval.ms below wins). */
+    if (p->metrics && pl_conf_set(conf, "statistics.interval.ms", "15000", "default", err,
+                                  err_size))
+        goto err;
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         const config_kafka_prop *kp = &cfg->kafka[i];
         const char *name = kp->name;
@@ -983,6 +1001,8 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
             goto err;
         rd_kafka_conf_set_dr_msg_cb(conf, pl_delivery_cb);
     }
+    if (p->metrics)
+        rd_kafka_conf_set_stats_cb(conf, pl_stats_cb);
     rd_kafka_conf_set_log_cb(conf, pl_log_cb);
     rd_kafka_conf_set_error_cb(conf, pl_error_cb);
     rd_kafka_conf_set_opaque(conf, p);
@@ -1277,10 +1297,16 @@ void pipeline_free(pipeline *p)
     for (int i = 0; i < PL_ROUTES; i++)
         if (p->rkt[i])
             rd_kafka_topic_destroy(p->rkt[i]);
-    if (p->producer)
+    if (p->producer) {
+        if (p->metrics)
+            metrics_kafka_forget(p->metrics, rd_kafka_name(p->producer));
         rd_kafka_destroy(p->producer);
-    if (p->consumer)
+    }
+    if (p->consumer) {
+        if (p->metrics)
+            metrics_kafka_forget(p->metrics, rd_kafka_name(p->consumer));
         rd_kafka_destroy(p->consumer);
+    }
     while (p->n_parts)
         pl_part_remove(p, p->parts[p->n_parts - 1]);
     free(p->parts);

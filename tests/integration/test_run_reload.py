@@ -218,7 +218,7 @@ def main():
             brands_text = f.read()
         brands_doc = json.loads(brands_text)
 
-        run = Run(tmp, "watch", bootstrap, rules, [])
+        run = Run(tmp, "watch", bootstrap, rules, ["-X", "statistics.interval.ms=300"])
         procs.append(run.proc)
         v1 = run.version()
         if not v1:
@@ -276,6 +276,17 @@ def main():
             fail(f"globex mentions: {run.sample('earshot_brand_mentions', brand='globex')}, want 80")
         if run.sample("earshot_consumed") != 120.0:
             fail(f"consumed {run.sample('earshot_consumed')}, want 120")
+        # librdkafka's statistics, mapped: the consumer received the 120 posts.
+        # The documents come every 300 ms: wait for one taken after the last post.
+        deadline = time.time() + 10
+        while True:
+            rx = [s.value for s in run.metrics()["earshot_kafka_rx_messages"].samples
+                  if s.name.endswith("_total") and "consumer" in s.labels.get("client", "")]
+            if rx == [120.0] or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        if rx != [120.0]:
+            fail(f"earshot_kafka_rx_messages_total of the consumer: {rx}, want [120.0]")
         run.stop()
 
         # Exactly once each in a clean run.
