@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test_run_config: `earshot run --check` validates the shipped example config
+# (deploy/earshot.conf) and names FILE:LINE and the fix for bad ones, without
+# connecting to any broker. usage: test_run_config.sh EARSHOT
+set -euo pipefail
+earshot=$(realpath "$1")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_error WANT_STATUS WANT_STDERR_SUBSTRING -- earshot args...
+expect_error() {
+  local want_rc=$1 want=$2 rc=0
+  shift 3
+  "$earshot" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  [ "$rc" = "$want_rc" ] || fail "$*: exit $rc, want $want_rc ($(cat "$tmp/err"))"
+  grep -qF -- "$want" "$tmp/err" || fail "$*: stderr lacks '$want': $(cat "$tmp/err")"
+}
+
+# The example validates (its rules.dir is /etc/earshot/rules: point it here).
+"$earshot" run -c "$root/deploy/earshot.conf" --rules "$root/rules" \
+  --set rules.cache.dir= --check >"$tmp/out" 2>"$tmp/err" || fail "example: $(cat "$tmp/err")"
+grep -q '^config ok: brokers kafka-1.example.net:9093' "$tmp/out" || fail "example: $(cat "$tmp/out")"
+grep -q '^rules ok: .* (12 brands, 27 rules, version [0-9a-f]*)$' "$tmp/out" || fail "rules: $(cat "$tmp/out")"
+
+printf 'brokers = localhost:9092\n\ntreads = 4\n' >"$tmp/typo.conf"
+expect_error 2 "$tmp/typo.conf:3: unknown key 'treads' (did you mean 'threads'?)" -- run -c "$tmp/typo.conf" --check
+
+printf 'brokers = localhost:9092\ntickets.min_priority = 300\n' >"$tmp/range.conf"
+expect_error 2 "$tmp/range.conf:2: 'tickets.min_priority' must be an integer 0..100, got '300'" -- run -c "$tmp/range.conf" --check
+
+printf 'brokers = localhost:9092\nkafka.no.such.property = 1\n' >"$tmp/kafka.conf"
+expect_error 2 "$tmp/kafka.conf:2: librdkafka property 'no.such.property': No such configuration property" -- run -c "$tmp/kafka.conf" --check
+
+EARSHOT_THREADS=many "$earshot" run -b x:1 --check >/dev/null 2>"$tmp/err" && fail "EARSHOT_THREADS=many accepted"
+grep -qF "environment EARSHOT_THREADS: 'threads' must be an integer 0..256, got 'many'" "$tmp/err" || fail "env: $(cat "$tmp/err")"
+
+# The command line wins over the environment, which wins over the file.
+printf 'brokers = localhost:9092\nthreads = 3\n' >"$tmp/ok.conf"
+EARSHOT_THREADS=5 "$earshot" run -c "$tmp/ok.conf" --print-config | grep -qx 'threads = 5' || fail "env over file"
+EARSHOT_THREADS=5 "$earshot" run -c "$tmp/ok.conf" -t 7 --print-config | grep -qx 'threads = 7' || fail "flag over env"
+EARSHOT_KAFKA_SASL_PASSWORD=hunter2 "$earshot" run -c "$tmp/ok.conf" --print-config >"$tmp/out"
+grep -qx 'kafka.sasl.password = (hidden)' "$tmp/out" || fail "secret not hidden: $(cat "$tmp/out")"
+
+# A broken rules directory fails the check with FILE:LINE:COL.
+cp -r "$root/rules" "$tmp/rules"
+printf '{"brands": [ {"id": "x", }\n' >"$tmp/rules/brands.json"
+expect_error 2 "$tmp/rules/brands.json:1:" -- run -b x:1 --rules "$tmp/rules" --set rules.cache.dir= --check
+echo "ok: example config valid, bad file/env/kafka/rules named with their place"
