@@ -1,12 +1,487 @@
-/* `earshot demo`: placeholder until the live view lands. */
+/*
+ * `earshot demo`: the whole system on one laptop, in one process. The
+ * embedded broker (librdkafka's mock cluster), a firehose of generated posts
+ * producing to `posts`, the real pipeline consuming them in a consumer
+ * group and producing to the output topics, and a view that reads those
+ * topics back with a consumer of its own and shows what came out:
+ *
+ *   [firehose thread] gen -> producer -> posts
+ *   [pipeline thread] pipeline_run (and its workers): posts -> posts.enriched,
+ *                     care.tickets, posts.rejected
+ *   [main]            tally consumer <- output topics; draws the view
+ *
+ * Stopping (Ctrl-C, SIGTERM or --duration): the firehose stops and flushes;
+ * the pipeline is left running until it has consumed and acknowledged every
+ * post generated; then it drains, commits and leaves the group; the view
+ * reads the rest of the output; a summary checks the counts against each
+ * other. A second Ctrl-C skips the waiting.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_common.h"
+#include "demo/firehose.h"
+#include "demo/screen.h"
+#include "demo/tally.h"
+#include "ops/config.h"
+#include "ops/log.h"
+#include "pipeline/broker.h"
+#include "pipeline/pipeline.h"
+#include "rules/rules.h"
+
+/* Signals seen; the handler can reach nothing else. The first asks for a
+ * clean stop, the second for a quick one. */
+static atomic_int demo_signals;
+
+static void demo_on_signal(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&demo_signals, 1);
+}
+
+/* Share of firehose lines that are malformed, so the rejected route has
+ * something to show: ~10 a second at the default rate. */
+#define DEMO_MALFORMED_RATE 0.005
+/* Without a terminal to watch, a bounded run: CI and pipes must end. */
+#define DEMO_PLAIN_DURATION_S 20.0
+#define DEMO_BLOCK_EVERY_S 5.0
+/* How long the stop may wait for each step before giving up on it. */
+#define DEMO_FLUSH_MS 10000
+#define DEMO_DRAIN_S 30.0
+#define DEMO_READ_BACK_S 10.0
+
+typedef struct demo_options {
+    double duration;  /* seconds; 0: until a signal */
+    int duration_set;
+    double rate;
+    size_t partitions, threads, min_priority;
+    uint64_t seed;
+    int plain;        /* compact blocks even on a terminal */
+} demo_options;
+
+typedef struct demo_pipeline_thread {
+    pipeline *p;
+    atomic_int stop;
+    int rc;
+} demo_pipeline_thread;
+
+static void *demo_pipeline_main(void *arg)
+{
+    demo_pipeline_thread *pt = arg;
+    pt->rc = pipeline_run(pt->p, &pt->stop);
+    return NULL;
+}
+
+static double demo_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void demo_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: earshot demo [--duration SECONDS] [--rate POSTS_PER_S] [--partitions N]\n"
+        "                    [--threads N] [--seed S] [--min-priority P] [--plain]\n"
+        "\n"
+        "Runs everything in one process: an embedded Kafka broker (librdkafka's mock\n"
+        "cluster), a firehose of realistic generated posts into 'posts', the earshot\n"
+        "pipeline, and a live view of what it writes to posts.enriched, care.tickets\n"
+        "and posts.rejected, read back out of Kafka. Ctrl-C stops the firehose, lets\n"
+        "the pipeline finish and commit, and prints a summary that checks the counts.\n"
+        "\n"
+        "  --duration S      stop after S seconds (default: at Ctrl-C on a terminal,\n"
+        "                    20 s otherwise; 0 = until Ctrl-C)\n"
+        "  --rate R          posts per second from the firehose, 1..20000 (default 2000;\n"
+        "                    the embedded broker is not built for throughput)\n"
+        "  --partitions N    partitions per topic, 1..64 (default 4)\n"
+        "  --threads N       pipeline worker threads, 0 = one per CPU (default 0)\n"
+        "  --seed S          generator seed (default: from the clock)\n"
+        "  --min-priority P  tickets listed in the view, 0..100 (default 60)\n"
+        "  --plain           print a compact block every 5 s instead of redrawing the\n"
+        "                    screen (the default when stdout is not a terminal)\n"
+        "\n"
+        "Exit status: 0 when every count agrees (consumed == generated, every event\n"
+        "produced was read back), 1 otherwise or on a runtime failure, 2 for usage.\n");
+}
+
+static int demo_parse(int argc, char **argv, demo_options *o)
+{
+    static const struct option longopts[] = {
+        {"duration", required_argument, NULL, 'd'},
+        {"rate", required_argument, NULL, 'r'},
+        {"partitions", required_argument, NULL, 'p'},
+        {"threads", required_argument, NULL, 't'},
+        {"seed", required_argument, NULL, 's'},
+        {"min-priority", required_argument, NULL, 'm'},
+        {"plain", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    char *end;
+    size_t n;
+
+    o->duration = 0;
+    o->duration_set = 0;
+    o->rate = 2000;
+    o->partitions = 4;
+    o->threads = 0;
+    o->min_priority = 60;
+    o->seed = (uint64_t)time(NULL);
+    o->plain = 0;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            errno = 0;
+            o->duration = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !isfinite(o->duration) || o->duration < 0 ||
+                o->duration > 86400 * 365.0) {
+                fprintf(stderr, "earshot demo: --duration wants seconds >= 0, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            o->duration_set = 1;
+            break;
+        case 'r':
+            if (cli_parse_size(optarg, 1, 20000, &n)) {
+                fprintf(stderr, "earshot demo: --rate must be 1..20000 posts/s, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            o->rate = (double)n;
+            break;
+        case 'p':
+            if (cli_parse_size(optarg, 1, 64, &o->partitions)) {
+                fprintf(stderr, "earshot demo: --partitions must be 1..64, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 't':
+            if (cli_parse_size(optarg, 0, 256, &o->threads)) {
+                fprintf(stderr, "earshot demo: --threads must be 0..256, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            if (cli_parse_size(optarg, 0, (size_t)-1, &n)) {
+                fprintf(stderr, "earshot demo: --seed wants a whole number, got '%s'\n", optarg);
+                return 2;
+            }
+            o->seed = (uint64_t)n;
+            break;
+        case 'm':
+            if (cli_parse_size(optarg, 0, 100, &o->min_priority)) {
+                fprintf(stderr, "earshot demo: --min-priority must be 0..100, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'P': o->plain = 1; break;
+        case 'h': demo_usage(stdout); return 0;
+        default: demo_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "earshot demo: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    return -1; /* go on */
+}
+
+/* The pipeline's config: what `earshot run -b BOOTSTRAP` would use, with
+ * the status interval short so the lag the view shows is fresh (its log
+ * line itself stays below the demo's log level). */
+static int demo_config(config *cfg, const char *brokers, size_t threads, char *err,
+                       size_t err_size)
+{
+    char threads_s[16];
+    snprintf(threads_s, sizeof(threads_s), "%zu", threads);
+    const char *const kv[][2] = {
+        {"brokers", brokers},
+        {"group.id", "earshot-demo"},
+        {"threads", threads_s},
+        {"status.interval.ms", "1000"},
+        {"log.level", "warn"},
+        {"shutdown.timeout.ms", "15000"},
+    };
+
+    if (config_init(cfg)) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+        if (config_set(cfg, kv[i][0], kv[i][1], "demo", err, err_size))
+            return -1;
+    return config_finalize(cfg, err, err_size);
+}
+
+/* Everything the demo runs, so one function can take it down. */
+typedef struct demo {
+    demo_options opt;
+    int tty;
+    double t0;
+    broker *b;
+    config cfg;
+    int cfg_ready;
+    ruleset *rs;
+    demo_pipeline_thread pt;
+    pthread_t pipeline_thread;
+    int pipeline_started;
+    demo_tally *tally;
+    demo_firehose *fh;
+    demo_screen_state screen;
+    double last_block;
+} demo;
+
+static void demo_sample_now(demo *d, demo_sample *s)
+{
+    demo_firehose_stats fs;
+    pipeline_stats ps;
+
+    demo_firehose_stats_get(d->fh, &fs);
+    pipeline_stats_get(d->pt.p, &ps);
+    s->t = demo_now_s() - d->t0;
+    s->generated = fs.generated;
+    s->consumed = ps.consumed;
+    memcpy(s->produced, ps.produced, sizeof(s->produced));
+    s->lag = ps.lag;
+    s->paused = ps.paused;
+}
+
+/* Refreshes the view if its time has come (force: now). */
+static void demo_show(demo *d, const char *phase, int force)
+{
+    demo_screen_state *s = &d->screen;
+    double now = demo_now_s() - d->t0;
+
+    if (!force && now - s->now.t < (d->tty ? 1.0 : 0.0))
+        return;
+    if (!d->tty && !force && now - d->last_block < DEMO_BLOCK_EVERY_S)
+        return;
+    s->prev = s->now;
+    demo_sample_now(d, &s->now);
+    s->phase = phase;
+    s->view = demo_tally_get(d->tally);
+    if (d->tty) {
+        struct winsize ws;
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+            s->rows = ws.ws_row;
+            s->cols = ws.ws_col;
+        }
+        demo_screen_frame(stdout, s);
+    } else {
+        demo_screen_block(stdout, s);
+        d->last_block = now;
+    }
+}
+
+/* Polls the view while waiting for done() or the deadline or a second
+ * signal. Returns 1 when done() came true. */
+static int demo_wait(demo *d, const char *phase, double seconds, int (*done)(demo *))
+{
+    double until = demo_now_s() + seconds;
+
+    while (!done(d)) {
+        if (demo_now_s() >= until || atomic_load(&demo_signals) >= 2)
+            return 0;
+        demo_tally_poll(d->tally, 50);
+        demo_show(d, phase, 0);
+    }
+    return 1;
+}
+
+/* Every post generated is consumed and fully acknowledged. */
+static int demo_drained(demo *d)
+{
+    demo_firehose_stats fs;
+    pipeline_stats ps;
+
+    demo_firehose_stats_get(d->fh, &fs);
+    pipeline_stats_get(d->pt.p, &ps);
+    return ps.consumed >= fs.generated && ps.done == ps.consumed;
+}
+
+/* The view has read every event the pipeline had acknowledged. */
+static int demo_read_back(demo *d)
+{
+    const demo_tally_view *v = demo_tally_get(d->tally);
+    pipeline_stats ps;
+
+    pipeline_stats_get(d->pt.p, &ps);
+    return v->enriched >= ps.produced[0] && v->tickets >= ps.produced[1] &&
+           v->rejected >= ps.produced[2];
+}
+
+static int demo_start(demo *d, char *err, size_t err_size)
+{
+    static const char *const topics[] = {"posts", "posts.enriched", "care.tickets",
+                                         "posts.rejected"};
+    const char *rules_dir = cli_default_rules_dir();
+    demo_tally_options to;
+    demo_firehose_options fo;
+
+    if (!(d->b = broker_new(1, (int)d->opt.partitions, topics, 4, err, err_size)))
+        return -1;
+    if (demo_config(&d->cfg, broker_bootstraps(d->b), d->opt.threads, err, err_size))
+        return -1;
+    d->cfg_ready = 1;
+    if (!(d->rs = ruleset_load(rules_dir, err, err_size)))
+        return -1;
+    if (!(d->pt.p = pipeline_new(&d->cfg, d->rs, NULL, err, err_size)))
+        return -1;
+
+    to.brokers = broker_bootstraps(d->b);
+    to.topic_enriched = d->cfg.topic_enriched;
+    to.topic_tickets = d->cfg.topic_tickets;
+    to.topic_rejected = d->cfg.topic_rejected;
+    to.partitions = (int)d->opt.partitions;
+    to.min_priority = (int)d->opt.min_priority;
+    if (!(d->tally = demo_tally_new(&to, err, err_size)))
+        return -1;
+
+    atomic_init(&d->pt.stop, 0);
+    if (pthread_create(&d->pipeline_thread, NULL, demo_pipeline_main, &d->pt)) {
+        snprintf(err, err_size, "starting the pipeline thread: %s", strerror(errno));
+        return -1;
+    }
+    d->pipeline_started = 1;
+
+    fo.brokers = broker_bootstraps(d->b);
+    fo.topic = d->cfg.topic_input;
+    fo.rate = d->opt.rate;
+    fo.seed = d->opt.seed;
+    fo.malformed_rate = DEMO_MALFORMED_RATE;
+    if (!(d->fh = demo_firehose_start(&fo, err, err_size)))
+        return -1;
+    d->t0 = demo_now_s();
+
+    d->screen.brokers = broker_bootstraps(d->b);
+    d->screen.partitions = (int)d->opt.partitions;
+    d->screen.threads = pipeline_threads(&d->cfg);
+    d->screen.rate = d->opt.rate;
+    d->screen.duration = d->opt.duration;
+    d->screen.color = d->tty && !getenv("NO_COLOR");
+    return 0;
+}
+
+/* Stops in order, firehose first, and fills the summary. */
+static void demo_stop(demo *d, demo_summary *sum)
+{
+    demo_firehose_stats fs;
+    pipeline_stats ps;
+
+    if (demo_firehose_stop(d->fh, DEMO_FLUSH_MS))
+        log_warn("demo: some generated posts were not acknowledged within %d ms",
+                 DEMO_FLUSH_MS);
+    if (!demo_wait(d, "draining", DEMO_DRAIN_S, demo_drained))
+        log_warn("demo: the pipeline had not consumed every generated post; stopping anyway");
+    atomic_store(&d->pt.stop, 1);
+    pthread_join(d->pipeline_thread, NULL);
+    d->pipeline_started = 0;
+    if (!demo_wait(d, "reading back", DEMO_READ_BACK_S, demo_read_back))
+        log_warn("demo: not every event produced was read back within %.0f s",
+                 DEMO_READ_BACK_S);
+    demo_show(d, "stopped", 1);
+
+    demo_firehose_stats_get(d->fh, &fs);
+    pipeline_stats_get(d->pt.p, &ps);
+    const demo_tally_view *v = demo_tally_get(d->tally);
+    memset(sum, 0, sizeof(*sum));
+    sum->elapsed = demo_now_s() - d->t0;
+    sum->generated = fs.generated;
+    sum->malformed = fs.malformed;
+    sum->gen_failed = fs.failed;
+    sum->consumed = ps.consumed;
+    memcpy(sum->produced, ps.produced, sizeof(sum->produced));
+    sum->read_back[0] = v->enriched;
+    sum->read_back[1] = v->tickets;
+    sum->read_back[2] = v->rejected;
+    sum->pipeline_rc = d->pt.rc;
+    sum->view = v;
+}
+
+static void demo_free(demo *d)
+{
+    if (d->pipeline_started) {
+        atomic_store(&d->pt.stop, 1);
+        pthread_join(d->pipeline_thread, NULL);
+    }
+    demo_firehose_free(d->fh);
+    demo_tally_free(d->tally);
+    pipeline_free(d->pt.p);
+    ruleset_unref(d->rs);
+    if (d->cfg_ready)
+        config_free(&d->cfg);
+    broker_free(d->b); /* last: every client above talks to it */
+}
 
 int cmd_demo(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "earshot demo: not built yet\n");
-    return 1;
+    demo d;
+    demo_summary sum;
+    char err[1024];
+    struct sigaction sa;
+    int rc;
+
+    memset(&d, 0, sizeof(d));
+    if ((rc = demo_parse(argc, argv, &d.opt)) >= 0)
+        return rc;
+    d.tty = isatty(STDOUT_FILENO) && !d.opt.plain;
+    if (!d.tty && !d.opt.duration_set)
+        d.opt.duration = DEMO_PLAIN_DURATION_S;
+
+    /* The view is the demo's output; warnings and errors still reach
+     * stderr. */
+    log_set_level(LOG_LEVEL_WARN);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = demo_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    atomic_store(&demo_signals, 0);
+
+    if (demo_start(&d, err, sizeof(err))) {
+        fprintf(stderr, "earshot demo: %s\n", err);
+        demo_free(&d);
+        return 1;
+    }
+    if (d.tty) {
+        fputs("\033[?25l\033[2J", stdout); /* hide the cursor, clear */
+    } else {
+        printf("earshot demo: embedded Kafka at %s; firehose %.0f posts/s into '%s' "
+               "(%zu partitions);\n"
+               "  pipeline with %d worker threads; running for %.0f s\n\n",
+               broker_bootstraps(d.b), d.opt.rate, d.cfg.topic_input, d.opt.partitions,
+               d.screen.threads, d.opt.duration);
+        fflush(stdout);
+    }
+
+    while (!atomic_load(&demo_signals)) {
+        if (d.opt.duration > 0 && demo_now_s() - d.t0 >= d.opt.duration)
+            break;
+        demo_tally_poll(d.tally, 100);
+        demo_show(&d, "running", 0);
+    }
+    demo_stop(&d, &sum);
+    if (d.tty)
+        fputs("\033[?25h\n", stdout); /* the cursor back */
+    rc = demo_screen_summary(stdout, &sum) ? 1 : 0;
+    demo_free(&d);
+    return rc;
 }
