@@ -261,13 +261,17 @@ static void demo_sample_now(demo *d, demo_sample *s)
     memcpy(s->produced, ps.produced, sizeof(s->produced));
     s->lag = ps.lag;
     s->paused = ps.paused;
+    s->partitions = ps.partitions;
 }
 
-/* Refreshes the view if its time has come (force: now). */
+/* Refreshes the view if its time has come (force: now). The final one
+ * ("stopped") shows average rates over the whole run: rates over the last
+ * second of a drain would say little. */
 static void demo_show(demo *d, const char *phase, int force)
 {
     demo_screen_state *s = &d->screen;
     double now = demo_now_s() - d->t0;
+    int final = !strcmp(phase, "stopped");
 
     if (!force && now - s->now.t < (d->tty ? 1.0 : 0.0))
         return;
@@ -275,7 +279,12 @@ static void demo_show(demo *d, const char *phase, int force)
         return;
     s->prev = s->now;
     demo_sample_now(d, &s->now);
-    s->phase = phase;
+    if (final)
+        memset(&s->prev, 0, sizeof(s->prev));
+    /* The pipeline joins its consumer group first, which takes the mock
+     * cluster a few seconds; say so rather than show a stalled pipeline. */
+    s->phase = !strcmp(phase, "running") && !s->now.partitions ? "joining the group" : phase;
+    s->hint = final ? NULL : !strcmp(phase, "running") ? "Ctrl-C stops" : "Ctrl-C again: don't wait";
     s->view = demo_tally_get(d->tally);
     if (d->tty) {
         struct winsize ws;
@@ -463,6 +472,7 @@ int cmd_demo(int argc, char **argv)
     }
     if (d.tty) {
         fputs("\033[?25l\033[2J", stdout); /* hide the cursor, clear */
+        demo_show(&d, "running", 1);
     } else {
         printf("earshot demo: embedded Kafka at %s; firehose %.0f posts/s into '%s' "
                "(%zu partitions);\n"

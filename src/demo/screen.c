@@ -169,12 +169,12 @@ static void screen_tickets(FILE *out, const demo_screen_state *s, int rows, int 
 {
     const demo_tally_view *v = s->view;
     const char *bold = s->color ? ESC "1m" : "", *off = s->color ? ESC "0m" : "";
-    int text_cols = width - 47;
+    int text_cols = width - 47; /* what the columns before it take */
 
-    fprintf(out, "%s LATEST TICKETS, PRIORITY >= %d%s (read from care.tickets)", bold,
-            v->min_priority, off);
+    fprintf(out, "%s LATEST TICKETS%s from care.tickets, priority >= %d, DUE = respond_by",
+            bold, off, v->min_priority);
     screen_eol(out);
-    fprintf(out, " PRI BRAND     AUTHOR        FOLLOWERS REPLY BY TEXT");
+    fprintf(out, " PRI BRAND      AUTHOR        FOLLOWERS DUE    TEXT");
     screen_eol(out);
     if (!v->n_recent) {
         fprintf(out, "   (none yet)");
@@ -191,30 +191,40 @@ static void screen_tickets(FILE *out, const demo_screen_state *s, int rows, int 
 
         snprintf(handle, sizeof(handle), "@%s", t->handle);
         fprintf(out, " %s%3d%s ", hue, t->priority, *hue ? off : "");
-        screen_cell(out, t->brand, 9, 0);
+        screen_cell(out, t->brand, 10, 0);
         fputc(' ', out);
         screen_cell(out, handle, 13, 0);
         fputc(' ', out);
         screen_cell(out, screen_short(fol, t->followers), 9, 1);
         fputc(' ', out);
-        screen_cell(out, screen_hhmm(due, t->respond_by), 8, 0);
+        screen_cell(out, screen_hhmm(due, t->respond_by), 6, 0);
         fputc(' ', out);
         screen_cell(out, t->text, text_cols > 10 ? text_cols : 10, 0);
         screen_eol(out);
     }
 }
 
+static int screen_reason_cmp(const void *a, const void *b)
+{
+    const demo_reason_count *x = a, *y = b;
+    return x->count != y->count ? (x->count > y->count ? -1 : 1) : strcmp(x->reason, y->reason);
+}
+
 static void screen_reasons(FILE *out, const demo_tally_view *v, int width)
 {
+    demo_reason_count r[DEMO_TALLY_MAX_REASONS];
     char line[512], n[32];
     size_t len = 0;
 
-    len += (size_t)snprintf(line, sizeof(line), " rejected by reason:");
+    memcpy(r, v->reasons, sizeof(r[0]) * (size_t)v->n_reasons);
+    qsort(r, (size_t)v->n_reasons, sizeof(r[0]), screen_reason_cmp);
+
+    len += (size_t)snprintf(line, sizeof(line), " rejected (posts.rejected):");
     if (!v->n_reasons)
         snprintf(line + len, sizeof(line) - len, " (none yet)");
     for (int i = 0; i < v->n_reasons && len < sizeof(line); i++)
         len += (size_t)snprintf(line + len, sizeof(line) - len, "%s %s %s", i ? "," : "",
-                                v->reasons[i].reason, screen_count(n, v->reasons[i].count));
+                                r[i].reason, screen_count(n, r[i].count));
     screen_cell(out, line, width, 0);
     screen_eol(out);
 }
@@ -251,15 +261,17 @@ void demo_screen_frame(FILE *out, const demo_screen_state *s)
 
     fputs(ESC "H", f);
     if (s->duration > 0)
-        snprintf(total, sizeof(total), " of %s", screen_clock(clock, s->duration));
+        snprintf(total, sizeof(total), " / %s", screen_clock(clock, s->duration));
     else
         total[0] = '\0';
-    fprintf(f, "%searshot demo%s  %s  ", bold, off, s->phase);
-    snprintf(line, sizeof(line), "%s%s  |  %d partitions, %d worker threads  |  Ctrl-C stops",
-             screen_clock(clock, s->now.t), total, s->partitions, s->threads);
-    screen_cell(f, line, width - 16 - (int)strlen(s->phase), 0);
+    fprintf(f, "%searshot demo%s  ", bold, off);
+    snprintf(line, sizeof(line), "%s  %s%s  %s", s->phase, screen_clock(clock, s->now.t),
+             total, s->hint ? s->hint : "");
+    screen_cell(f, line, width - 14, 0);
     screen_eol(f);
-    snprintf(line, sizeof(line), " embedded Kafka (librdkafka mock cluster) at %s", s->brokers);
+    snprintf(line, sizeof(line),
+             " Kafka: %s (embedded mock cluster), %d partitions, %d threads",
+             s->brokers, s->partitions, s->threads);
     screen_cell(f, line, width, 0);
     screen_eol(f);
     screen_eol(f);

@@ -31,6 +31,7 @@ typedef struct demo_sample {
     uint64_t produced[3];  /* acknowledged outputs: enriched, tickets, rejected */
     int64_t lag;           /* pipeline's consumer lag, -1 unknown */
     int paused;            /* pipeline backpressure in effect */
+    int partitions;        /* input partitions assigned to the pipeline */
 } demo_sample;
 
 typedef struct demo_screen_state {
@@ -39,6 +40,7 @@ typedef struct demo_screen_state {
     double rate;               /* posts/s asked of the firehose */
     double duration;           /* seconds; 0: until Ctrl-C */
     const char *phase;         /* "running", "draining", ... */
+    const char *hint;          /* what a key does now, e.g. "Ctrl-C stops"; may be NULL */
     demo_sample now, prev;
     const demo_tally_view *view;
     int rows, cols;            /* terminal size (frame only) */
