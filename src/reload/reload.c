@@ -242,8 +242,11 @@ static void reload_attempt(reload *rl, const char *trigger)
     reload_event ev;
     ruleset *rs = NULL;
     bool hit = false;
-    rules_load_opts o = {rl->cache_dir, rl->cache_max_bytes, &hit, warn,
-                         sizeof(warn)};
+    rules_load_opts o = {.cache_dir = rl->cache_dir,
+                         .cache_max_bytes = rl->cache_max_bytes,
+                         .cache_hit = &hit,
+                         .warn = warn,
+                         .warn_size = sizeof(warn)};
 
     err[0] = warn[0] = 0;
     memset(&ev, 0, sizeof(ev));
@@ -453,7 +456,8 @@ reload *reload_new(const reload_config *cfg, ruleset *initial, char *err,
     if (initial) {
         rs = ruleset_ref(initial);
     } else {
-        rules_load_opts o = {rl->cache_dir, rl->cache_max_bytes, NULL, NULL, 0};
+        rules_load_opts o = {.cache_dir = rl->cache_dir,
+                             .cache_max_bytes = rl->cache_max_bytes};
         if (!(rs = ruleset_load_opts(rl->rules_dir, &o, err, err_size)))
             goto err;
     }

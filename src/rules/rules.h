@@ -87,14 +87,17 @@ typedef struct ruleset ruleset;
  * Same as ruleset_load_opts(dir, NULL, ...): no cache. */
 ruleset *ruleset_load(const char *dir, char *err, size_t err_size);
 
-/* ---- compiled-rule cache (rules_cache.c has the details) ----
- * A directory of serialised Hyperscan databases, keyed by a hash of the
- * compiler's input (every term's expression and flags), a scheme constant,
- * the CPU platform and hs_version(). With it a load still parses and
- * validates the JSON (the rule metadata lives there) but skips
- * hs_compile_multi when an entry matches (100k generated rules: 7.0 s
- * without, 0.9 s with, of which 0.02 s is the cache). A corrupt, truncated or stale entry is reported in warn and
- * rebuilt; cache trouble never fails a load. */
+/* ---- compiled-rule cache (rules_cache.c, rules_snapshot.c) ----
+ * A directory of two kinds of entry. A snapshot (*.rset) is a whole loaded
+ * ruleset keyed by the rule files' bytes (plus the executable, Hyperscan
+ * version and CPU platform): unchanged files load with no parsing at all.
+ * Otherwise the files are parsed and validated, and the Hyperscan database
+ * (*.hsdb) is keyed by the compiler's input (every term's expression and
+ * flags), so edits that change no term (a severity, a name) still skip
+ * hs_compile_multi. 100k generated rules: 7.0 s without a cache, 0.9 s with
+ * the database entry only; the snapshot figure is in bench/. A corrupt,
+ * truncated or stale entry is reported in warn and rebuilt; cache trouble
+ * never fails a load. */
 #define RULES_CACHE_MAX_DEFAULT ((uint64_t)256 << 20)
 
 typedef struct rules_load_opts {
@@ -103,6 +106,8 @@ typedef struct rules_load_opts {
     bool *cache_hit;          /* out, may be NULL: the db came from the cache */
     char *warn;               /* out, may be NULL: "" or what went wrong with */
     size_t warn_size;         /* the cache ("rules cache: ...; rebuilt it") */
+    bool no_snapshot;         /* cache only the Hyperscan database, not the whole
+                                 parsed ruleset (tests of the database layer) */
 } rules_load_opts;
 
 /* ruleset_load with options; opts may be NULL. Errors as ruleset_load. */

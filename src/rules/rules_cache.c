@@ -145,10 +145,10 @@ uint64_t rules_cache_key(const char *const *exprs, const unsigned *flags,
     return h;
 }
 
-static int cache_path(char *buf, size_t size, const char *dir, uint64_t key)
+static int cache_path(char *buf, size_t size, const char *dir, uint64_t key,
+                      const char *ext)
 {
-    int n = snprintf(buf, size, "%s/%016llx" RULES_CACHE_EXT, dir,
-                     (unsigned long long)key);
+    int n = snprintf(buf, size, "%s/%016llx%s", dir, (unsigned long long)key, ext);
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -182,8 +182,8 @@ static int cache_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-int rules_cache_get(const char *dir, uint64_t key, uint32_t n_patterns,
-                    hs_database_t **db, char *warn, size_t warn_size)
+int rules_cache_read(const char *dir, uint64_t key, const char *ext, uint32_t tag,
+                     char **payload_out, size_t *len_out, char *warn, size_t warn_size)
 {
     char path[4096];
     rules_cache_hdr hdr;
@@ -192,8 +192,9 @@ int rules_cache_get(const char *dir, uint64_t key, uint32_t n_patterns,
     const char *why = NULL;
     int fd = -1, rc = 0;
 
-    *db = NULL;
-    if (cache_path(path, sizeof(path), dir, key) != 0)
+    *payload_out = NULL;
+    *len_out = 0;
+    if (cache_path(path, sizeof(path), dir, key, ext) != 0)
         return 0;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -216,7 +217,7 @@ int rules_cache_get(const char *dir, uint64_t key, uint32_t n_patterns,
         why = "written by another earshot version (format)";
         goto bad;
     }
-    if (hdr.key != key || hdr.n_patterns != n_patterns) {
+    if (hdr.key != key || hdr.n_patterns != tag) {
         why = "stale (written for other rules)";
         goto bad;
     }
@@ -238,13 +239,11 @@ int rules_cache_get(const char *dir, uint64_t key, uint32_t n_patterns,
         why = "corrupt (checksum mismatch)";
         goto bad;
     }
-    if (hs_deserialize_database(payload, hdr.payload_len, db) != HS_SUCCESS) {
-        *db = NULL;
-        why = "refused by this Hyperscan build (stale)";
-        goto bad;
-    }
     /* LRU: a hit makes the entry the youngest. Best effort. */
     (void)futimens(fd, NULL);
+    *payload_out = payload;
+    *len_out = hdr.payload_len;
+    payload = NULL;
     rc = 1;
     goto out;
 bad:
@@ -253,6 +252,28 @@ out:
     free(payload);
     close(fd);
     return rc;
+}
+
+int rules_cache_get(const char *dir, uint64_t key, uint32_t n_patterns,
+                    hs_database_t **db, char *warn, size_t warn_size)
+{
+    char *payload, path[4096];
+    size_t len;
+
+    *db = NULL;
+    if (!rules_cache_read(dir, key, RULES_CACHE_EXT, n_patterns, &payload, &len, warn,
+                          warn_size))
+        return 0;
+    if (hs_deserialize_database(payload, len, db) != HS_SUCCESS) {
+        *db = NULL;
+        free(payload);
+        if (cache_path(path, sizeof(path), dir, key, RULES_CACHE_EXT) == 0)
+            rules_warn(warn, warn_size, "rules cache: %s is refused by this Hyperscan "
+                       "build (stale); rebuilt it", path);
+        return 0;
+    }
+    free(payload);
+    return 1;
 }
 
 typedef struct cache_entry {
@@ -271,15 +292,22 @@ static int cache_entry_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+static bool cache_has_ext(const char *name, const char *ext)
+{
+    size_t n = strlen(name), e = strlen(ext);
+    return name[0] != '.' && n > e && strcmp(name + n - e, ext) == 0;
+}
+
+/* Both kinds of entry share the directory and its size bound. */
 static bool cache_is_entry(const char *name)
 {
-    size_t n = strlen(name), e = strlen(RULES_CACHE_EXT);
-    return name[0] != '.' && n > e && strcmp(name + n - e, RULES_CACHE_EXT) == 0;
+    return cache_has_ext(name, RULES_CACHE_EXT) || cache_has_ext(name, RULES_SNAPSHOT_EXT);
 }
 
 static bool cache_is_tmp(const char *name)
 {
-    return name[0] == '.' && strstr(name, RULES_CACHE_EXT ".tmp.") != NULL;
+    return name[0] == '.' && (strstr(name, RULES_CACHE_EXT ".tmp.") != NULL ||
+                              strstr(name, RULES_SNAPSHOT_EXT ".tmp.") != NULL);
 }
 
 /* Make room for need bytes under max: drop the least recently used entries
@@ -358,39 +386,31 @@ static int cache_mkdirs(const char *dir)
     return 0;
 }
 
-void rules_cache_put(const char *dir, uint64_t max, uint64_t key,
-                     uint32_t n_patterns, const hs_database_t *db, char *warn,
-                     size_t warn_size)
+void rules_cache_write(const char *dir, uint64_t max, uint64_t key, const char *ext,
+                       uint32_t tag, const char *what, const void *bytes, size_t len,
+                       char *warn, size_t warn_size)
 {
     char path[4096], tmp[4096], name[64];
-    char *bytes = NULL;
-    size_t len = 0;
     rules_cache_hdr hdr;
     int fd = -1;
 
-    if (cache_path(path, sizeof(path), dir, key) != 0) {
+    if (cache_path(path, sizeof(path), dir, key, ext) != 0) {
         rules_warn(warn, warn_size, "rules cache: directory name too long: %s",
                    dir);
         return;
     }
-    if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
-        rules_warn(warn, warn_size, "rules cache: Hyperscan could not serialise "
-                   "the database; not cached");
-        return;
-    }
     if ((uint64_t)len + sizeof(hdr) > max) {
-        rules_warn(warn, warn_size, "rules cache: the database (%zu bytes) is "
+        rules_warn(warn, warn_size, "rules cache: %s (%zu bytes) is "
                    "larger than the cache limit (%llu bytes); not cached, raise "
-                   "the limit", len, (unsigned long long)max);
-        goto out;
+                   "the limit", what, len, (unsigned long long)max);
+        return;
     }
     if (cache_mkdirs(dir) != 0) {
         rules_warn(warn, warn_size, "rules cache: cannot create %s: %s; not "
                    "cached", dir, strerror(errno));
-        goto out;
+        return;
     }
-    snprintf(name, sizeof(name), "%016llx" RULES_CACHE_EXT,
-             (unsigned long long)key);
+    snprintf(name, sizeof(name), "%016llx%s", (unsigned long long)key, ext);
     cache_evict(dir, max, (uint64_t)len + sizeof(hdr), name, warn, warn_size);
 
     memset(&hdr, 0, sizeof(hdr));
@@ -400,14 +420,14 @@ void rules_cache_put(const char *dir, uint64_t max, uint64_t key,
     hdr.key = key;
     hdr.payload_len = len;
     hdr.payload_sum = rules_checksum(bytes, len);
-    hdr.n_patterns = n_patterns;
+    hdr.n_patterns = tag;
 
     snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.XXXXXX", dir, name);
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         rules_warn(warn, warn_size, "rules cache: cannot create a file in %s: "
                    "%s; not cached", dir, strerror(errno));
-        goto out;
+        return;
     }
     (void)fchmod(fd, 0644);
     if (cache_write_all(fd, &hdr, sizeof(hdr)) != 0 ||
@@ -416,14 +436,29 @@ void rules_cache_put(const char *dir, uint64_t max, uint64_t key,
                    "cached", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
-        goto out;
+        return;
     }
     if (close(fd) != 0 || rename(tmp, path) != 0) {
         rules_warn(warn, warn_size, "rules cache: cannot write %s: %s; not "
                    "cached", path, strerror(errno));
         unlink(tmp);
     }
-out:
+}
+
+void rules_cache_put(const char *dir, uint64_t max, uint64_t key,
+                     uint32_t n_patterns, const hs_database_t *db, char *warn,
+                     size_t warn_size)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+
+    if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
+        rules_warn(warn, warn_size, "rules cache: Hyperscan could not serialise "
+                   "the database; not cached");
+        return;
+    }
+    rules_cache_write(dir, max, key, RULES_CACHE_EXT, n_patterns, "the database", bytes,
+                      len, warn, warn_size);
     free(bytes); /* hs_serialize_database uses the misc allocator: malloc */
 }
 

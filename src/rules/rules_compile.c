@@ -216,7 +216,7 @@ int rules_ld_regex(rules_ld *ld, const json_t *v, const char *s, bool by_brand,
 
 void rules_ld_patterns_free(rules_ld *ld)
 {
-    for (size_t i = 0; ld->rs && i < ld->rs->n_patterns; i++) {
+    for (size_t i = 0; ld->pats && ld->rs && i < ld->rs->n_patterns; i++) {
         free(ld->pats[i].expr);
         free(ld->pats[i].term);
     }

@@ -236,6 +236,27 @@ int rules_cache_get(const char *dir, uint64_t key, uint32_t n_patterns,
 void rules_cache_put(const char *dir, uint64_t max, uint64_t key,
                      uint32_t n_patterns, const hs_database_t *db, char *warn,
                      size_t warn_size);
+/* The entry layer both kinds of entry share: a header (magic, format, key,
+ * tag, payload length and checksum) and a payload, written atomically
+ * (temp file + rename) under the directory's size bound. read: 1 with a
+ * malloc'd *payload on a hit; 0 on a miss (warn says why when an entry was
+ * there but unusable). write: best effort, failures only add to warn. */
+int rules_cache_read(const char *dir, uint64_t key, const char *ext, uint32_t tag,
+                     char **payload, size_t *len, char *warn, size_t warn_size);
+void rules_cache_write(const char *dir, uint64_t max, uint64_t key, const char *ext,
+                       uint32_t tag, const char *what, const void *bytes, size_t len,
+                       char *warn, size_t warn_size);
+
+/* ---- rules_snapshot.c ---- */
+#define RULES_SNAPSHOT_EXT ".rset"
+/* A whole loaded ruleset (metadata + database) keyed by the rule files'
+ * digest: a restart with unchanged files skips parsing too. get: a complete
+ * ruleset on a hit (refs 1, stats.from_cache), NULL on a miss. */
+ruleset *rules_snapshot_get(const char *dir, uint64_t files_digest, size_t n_files,
+                            char *warn, size_t warn_size);
+void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs,
+                        char *warn, size_t warn_size);
+
 /* Append "; "-separated to warn (NULL or 0 size: ignored). */
 void rules_warn(char *warn, size_t warn_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -107,11 +107,19 @@ typedef struct load_result {
     char warn[1024];
 } load_result;
 
-static load_result load(const char *rules, const char *cache, uint64_t max)
+/* The database layer alone (no whole-ruleset snapshots): the tests below
+ * count and damage its single *.hsdb entry. */
+static load_result load_opts(const char *rules, const char *cache, uint64_t max,
+                             bool snapshot)
 {
     load_result r;
     char err[1024];
-    rules_load_opts o = {cache, max, &r.hit, r.warn, sizeof(r.warn)};
+    rules_load_opts o = {.cache_dir = cache,
+                         .cache_max_bytes = max,
+                         .cache_hit = &r.hit,
+                         .warn = r.warn,
+                         .warn_size = sizeof(r.warn),
+                         .no_snapshot = !snapshot};
 
     memset(&r, 0, sizeof(r));
     r.hit = true; /* must be overwritten */
@@ -120,6 +128,11 @@ static load_result load(const char *rules, const char *cache, uint64_t max)
     if (!r.rs)
         fail_msg("%s: %s", rules, err);
     return r;
+}
+
+static load_result load(const char *rules, const char *cache, uint64_t max)
+{
+    return load_opts(rules, cache, max, false);
 }
 
 /* The entry file a ruleset's database is cached under. */
@@ -488,6 +501,140 @@ static void test_checksum_sees_every_byte(void **state)
     assert_true(rules_checksum(buf, 99) != base);
 }
 
+/* Every field a snapshot restores equals the parsed ruleset's. */
+static void assert_same_ruleset(const ruleset *a, const ruleset *b)
+{
+    assert_string_equal(ruleset_version(a), ruleset_version(b));
+    assert_int_equal(a->n_brands, b->n_brands);
+    for (size_t i = 0; i < a->n_brands; i++) {
+        assert_string_equal(a->brands[i].id, b->brands[i].id);
+        assert_string_equal(a->brands[i].name, b->brands[i].name);
+    }
+    assert_int_equal(a->n_rules, b->n_rules);
+    for (size_t i = 0; i < a->n_rules; i++) {
+        assert_string_equal(a->rules[i].id, b->rules[i].id);
+        assert_string_equal(a->rules[i].tag, b->rules[i].tag);
+        assert_int_equal(a->rules[i].polarity, b->rules[i].polarity);
+        assert_int_equal(a->rules[i].severity, b->rules[i].severity);
+        assert_int_equal(a->rule_root[i], b->rule_root[i]);
+        const rules_when *wa = &a->rule_when[i], *wb = &b->rule_when[i];
+        assert_int_equal(wa->lang_first, wb->lang_first);
+        assert_int_equal(wa->n_lang, wb->n_lang);
+        assert_int_equal(wa->brand_first, wb->brand_first);
+        assert_int_equal(wa->n_brand, wb->n_brand);
+        assert_int_equal(wa->min_followers, wb->min_followers);
+        assert_int_equal(wa->retweet, wb->retweet);
+    }
+    assert_int_equal(a->n_langs, b->n_langs);
+    for (size_t i = 0; i < a->n_langs; i++)
+        assert_string_equal(a->langs[i], b->langs[i]);
+    assert_int_equal(a->n_nodes, b->n_nodes);
+    assert_memory_equal(a->nodes, b->nodes, a->n_nodes * sizeof(*a->nodes));
+    assert_int_equal(a->n_child, b->n_child);
+    assert_memory_equal(a->child, b->child, a->n_child * sizeof(*a->child));
+    assert_int_equal(a->n_patterns, b->n_patterns);
+    assert_memory_equal(a->pat_len, b->pat_len, a->n_patterns * sizeof(*a->pat_len));
+    assert_memory_equal(a->pat_bound, b->pat_bound, a->n_patterns);
+    assert_memory_equal(a->pat_rule_off, b->pat_rule_off,
+                        (a->n_patterns + 1) * sizeof(*a->pat_rule_off));
+    assert_memory_equal(a->pat_rules, b->pat_rules,
+                        a->pat_rule_off[a->n_patterns] * sizeof(*a->pat_rules));
+    assert_memory_equal(a->pat_brand_off, b->pat_brand_off,
+                        (a->n_patterns + 1) * sizeof(*a->pat_brand_off));
+    assert_memory_equal(a->pat_brands, b->pat_brands,
+                        a->pat_brand_off[a->n_patterns] * sizeof(*a->pat_brands));
+    assert_int_equal(ruleset_stats(a).db_bytes, ruleset_stats(b).db_bytes);
+}
+
+/* The snapshot entry's path ("*.rset"). */
+static void snapshot_path(const tmp *t, char *out, int size)
+{
+    DIR *d = opendir(t->cache);
+    struct dirent *de;
+    out[0] = 0;
+    assert_non_null(d);
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, ".rset") && de->d_name[0] != '.')
+            snprintf(out, (size_t)size, "%.300s/%.100s", t->cache, de->d_name);
+    closedir(d);
+    assert_true(out[0] != 0);
+}
+
+static const char *const RULES_WHEN =
+    "{\"brands\": [{\"id\": \"comcast\", \"name\": \"Comcast\", \"aliases\": [\"comcast\"],"
+    " \"exclude\": [\"comcast center\"]}, {\"id\": \"dell\", \"aliases\": [\"dell\"]}],\n"
+    " \"rules\": [{\"id\": \"hold\", \"tag\": \"wait_time\", \"polarity\": \"complaint\","
+    " \"severity\": 30, \"all\": [\"on hold\"], \"any\": [\"hour\", {\"regex\": \"\\\\d+ min\"}],"
+    " \"not\": [\"no hold\"], \"when\": {\"lang\": [\"en\", \"es\"], \"brands\": [\"dell\"],"
+    " \"min_followers\": 10, \"retweet\": false}},"
+    " {\"id\": \"thanks\", \"tag\": \"thanks\", \"polarity\": \"praise\", \"any\": [\"thank you\"]}]}\n";
+
+static void test_snapshot_hit_restores_everything(void **state)
+{
+    tmp t;
+    (void)state;
+    tmp_make(&t, RULES_WHEN);
+    put_file(t.rules, "zz-more.json", RULES_C);
+
+    load_result parsed = load_opts(t.rules, t.cache, 0, true);
+    assert_false(parsed.hit);
+    assert_string_equal(parsed.warn, "");
+    load_result snap = load_opts(t.rules, t.cache, 0, true);
+    assert_true(snap.hit);
+    assert_string_equal(snap.warn, "");
+    rules_stats st = ruleset_stats(snap.rs);
+    assert_true(st.from_cache);
+    assert_true(st.compile_s == 0.0);
+    assert_int_equal(st.n_files, 2);
+    assert_int_equal(st.n_rules, 2);
+    assert_int_equal(st.n_brands, 3);
+    assert_same_ruleset(parsed.rs, snap.rs);
+    hits ha = scan(parsed.rs, "comcast on hold an hour, 5 min, thank you dell");
+    hits hb = scan(snap.rs, "comcast on hold an hour, 5 min, thank you dell");
+    assert_true(ha.n > 4);
+    assert_int_equal(ha.n, hb.n);
+    assert_memory_equal(ha.ids, hb.ids, ha.n * sizeof(ha.ids[0]));
+
+    /* Any byte of any file changes the key: a parse, not a stale snapshot. */
+    put_file(t.rules, "zz-more.json", "{\"brands\": [{\"id\": \"kodak\", \"aliases\": [\"kodak\"]}]}");
+    load_result edited = load_opts(t.rules, t.cache, 0, true);
+    assert_false(edited.hit); /* new terms: the database is compiled too */
+    assert_string_equal(ruleset_brand(edited.rs, 2)->id, "kodak");
+    assert_string_not_equal(ruleset_version(edited.rs), ruleset_version(snap.rs));
+
+    ruleset_unref(parsed.rs);
+    ruleset_unref(snap.rs);
+    ruleset_unref(edited.rs);
+    rm_tree(t.root);
+}
+
+static void test_snapshot_damage_rebuilt(void **state)
+{
+    tmp t;
+    char path[512], want[1024];
+    (void)state;
+    tmp_make(&t, RULES_WHEN);
+    load_result parsed = load_opts(t.rules, t.cache, 0, true);
+    snapshot_path(&t, path, (int)sizeof(path));
+    flip_last_byte(path, &t);
+
+    /* The database entry is intact, so the load still skips compiling. */
+    load_result r = load_opts(t.rules, t.cache, 0, true);
+    snprintf(want, sizeof(want), "rules cache: %s is corrupt (checksum mismatch); rebuilt it",
+             path);
+    assert_string_equal(r.warn, want);
+    assert_same_ruleset(parsed.rs, r.rs);
+    ruleset_unref(r.rs);
+
+    r = load_opts(t.rules, t.cache, 0, true);
+    assert_true(r.hit);
+    assert_string_equal(r.warn, "");
+    assert_same_ruleset(parsed.rs, r.rs);
+    ruleset_unref(r.rs);
+    ruleset_unref(parsed.rs);
+    rm_tree(t.root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +649,8 @@ int main(void)
         cmocka_unit_test(test_dir_version_matches_load),
         cmocka_unit_test(test_default_dir),
         cmocka_unit_test(test_checksum_sees_every_byte),
+        cmocka_unit_test(test_snapshot_hit_restores_everything),
+        cmocka_unit_test(test_snapshot_damage_rebuilt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
