@@ -167,10 +167,31 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
     sb_put(&out, brand_offs, rs->n_brands * 2 * sizeof(*brand_offs));
     sb_put(&out, rules, rs->n_rules * sizeof(*rules));
     sb_put(&out, rs->rule_root, rs->n_rules * sizeof(*rs->rule_root));
-    sb_put(&out, rs->rule_when, rs->n_rules * sizeof(*rs->rule_when));
+    /* Struct arrays go through zeroed copies so that their padding bytes
+     * (never written by the loader) are not written to disk. */
+    for (size_t i = 0; i < rs->n_rules && !out.oom; i++) {
+        rules_when w;
+        memset(&w, 0, sizeof(w));
+        w.lang_first = rs->rule_when[i].lang_first;
+        w.n_lang = rs->rule_when[i].n_lang;
+        w.brand_first = rs->rule_when[i].brand_first;
+        w.n_brand = rs->rule_when[i].n_brand;
+        w.min_followers = rs->rule_when[i].min_followers;
+        w.retweet = rs->rule_when[i].retweet;
+        sb_put(&out, &w, sizeof(w));
+    }
     sb_put(&out, lang_offs, rs->n_langs * sizeof(*lang_offs));
     sb_put(&out, rs->when_brands, rs->n_when_brands * sizeof(*rs->when_brands));
-    sb_put(&out, rs->nodes, rs->n_nodes * sizeof(*rs->nodes));
+    for (size_t i = 0; i < rs->n_nodes && !out.oom; i++) {
+        rules_node nd;
+        memset(&nd, 0, sizeof(nd));
+        nd.pattern = rs->nodes[i].pattern;
+        nd.first = rs->nodes[i].first;
+        nd.n_all = rs->nodes[i].n_all;
+        nd.n_any = rs->nodes[i].n_any;
+        nd.n_not = rs->nodes[i].n_not;
+        sb_put(&out, &nd, sizeof(nd));
+    }
     sb_put(&out, rs->child, rs->n_child * sizeof(*rs->child));
     sb_put(&out, rs->pat_len, rs->n_patterns * sizeof(*rs->pat_len));
     sb_put(&out, rs->pat_bound, rs->n_patterns * sizeof(*rs->pat_bound));
