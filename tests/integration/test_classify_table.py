@@ -36,6 +36,18 @@ TABLE = [
     ("sprint planning went long today, time for coffee", [], "neutral"),
     ("Beautiful sunset over the lake this evening", [], "neutral"),
     ("General Motors announced a recall of 30,000 trucks today", ["gm"], "neutral"),
+    ("I hate Comcast so much", ["comcast"], "complaint"),
+    ("@Zappos my package says delivered but it's not here", ["zappos"], "complaint"),
+    ("Dell customer support transferred me 5 times and then hung up", ["dell"], "complaint"),
+    ("my new GM truck has been in the shop 3 times in 2 months", ["gm"], "complaint"),
+    ("Southwest lost my bag and customer service is useless", ["southwest"], "complaint"),
+    ("a storm is moving in from the southwest tonight", [], "neutral"),
+    ("Kodak Black dropped a new track today", [], "neutral"),
+    ("Pésimo servicio de T-Mobile, llevo dos días sin señal", ["tmobile"], "complaint"),
+    ("comcast ist der schlechteste anbieter, internet seit gestern weg", ["comcast"], "complaint"),
+    ("T-Mobile 最悪、また繋がらない", ["tmobile"], "complaint"),
+    ("thank you @TMobile for fixing my issue so quickly!", ["tmobile"], "praise"),
+    ("Is T-Mobile having an outage right now? no bars anywhere", ["tmobile"], "complaint"),
 ]
 
 SHAPES = ["v2", "v1", "generic"]

@@ -22,7 +22,7 @@ expect_error() {
 "$earshot" run -c "$root/deploy/earshot.conf" --rules "$root/rules" \
   --set rules.cache.dir= --check >"$tmp/out" 2>"$tmp/err" || fail "example: $(cat "$tmp/err")"
 grep -q '^config ok: brokers kafka-1.example.net:9093' "$tmp/out" || fail "example: $(cat "$tmp/out")"
-grep -q '^rules ok: .* (12 brands, 27 rules, version [0-9a-f]*)$' "$tmp/out" || fail "rules: $(cat "$tmp/out")"
+grep -q '^rules ok: .* (12 brands, [0-9]* rules, version [0-9a-f]*)$' "$tmp/out" || fail "rules: $(cat "$tmp/out")"
 
 printf 'brokers = localhost:9092\n\ntreads = 4\n' >"$tmp/typo.conf"
 expect_error 2 "$tmp/typo.conf:3: unknown key 'treads' (did you mean 'threads'?)" -- run -c "$tmp/typo.conf" --check
