@@ -129,11 +129,15 @@ demo_firehose *demo_firehose_start(const demo_firehose_options *opt, char *err,
     char errstr[512];
     /* Idempotence: a retried produce is not written twice, so every post
      * generated is in the topic exactly once and "consumed == generated"
-     * is an exact check. */
+     * is an exact check. linger.ms: the mock cluster answers a Fetch with
+     * one batch per partition, so the batch size sets how fast the
+     * pipeline can read; batches of 5 ms (~3 posts at 2,000/s over 4
+     * partitions) let it fall behind by more than the ~5 MB a partition
+     * keeps, and posts were lost at 5,000/s. */
     static const char *const props[][2] = {
         {"client.id", "earshot-demo-firehose"},
         {"enable.idempotence", "true"},
-        {"linger.ms", "5"},
+        {"linger.ms", "50"},
         {"queue.buffering.max.messages", "100000"},
     };
 

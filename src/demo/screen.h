@@ -57,9 +57,11 @@ typedef struct demo_summary {
     double elapsed;
     uint64_t generated, malformed, gen_failed;
     uint64_t consumed;
+    int64_t input_dropped;     /* posts the broker no longer holds, -1 unknown */
     uint64_t produced[3];      /* acknowledged by the broker, per route */
     uint64_t read_back[3];     /* read back out of the topics by the view */
     int pipeline_rc;           /* pipeline_run's status */
+    int hurried;               /* a second Ctrl-C cut the waits short */
     const demo_tally_view *view;
 } demo_summary;
 

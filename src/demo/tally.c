@@ -270,6 +270,19 @@ const demo_ticket *demo_tally_recent(const demo_tally_view *v, int i)
     return &v->recent[at];
 }
 
+int64_t demo_tally_log_start(demo_tally *t, const char *topic, int partitions)
+{
+    int64_t sum = 0;
+
+    for (int p = 0; p < partitions; p++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(t->rk, topic, p, &lo, &hi, 5000))
+            return -1;
+        sum += lo;
+    }
+    return sum;
+}
+
 void demo_tally_free(demo_tally *t)
 {
     if (!t)

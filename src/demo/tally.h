@@ -87,6 +87,11 @@ const demo_tally_view *demo_tally_get(const demo_tally *t);
 /* The i-th newest recent ticket, i < n_recent. */
 const demo_ticket *demo_tally_recent(const demo_tally_view *v, int i);
 
+/* Sum over topic's partitions of the log start offset: how many messages
+ * the broker no longer holds (on the embedded broker, dropped by its ~5 MB
+ * per partition limit). -1 when the broker did not answer. */
+int64_t demo_tally_log_start(demo_tally *t, const char *topic, int partitions);
+
 void demo_tally_free(demo_tally *t);
 
 #endif
