@@ -371,11 +371,13 @@ int demo_screen_summary(FILE *out, const demo_summary *sum)
         {"tickets", "care.tickets"},
         {"rejected", "posts.rejected"},
     };
-    int ok = sum->pipeline_rc == 0 && sum->generated > 0 && sum->consumed == sum->generated;
+    int ok = sum->pipeline_rc == 0 && sum->consumed == sum->generated;
 
     fprintf(out, "earshot demo: final summary after %.1f s\n", sum->elapsed);
     fprintf(out, "  generated  %10llu posts (%llu of them malformed on purpose)\n",
             (unsigned long long)sum->generated, (unsigned long long)sum->malformed);
+    if (!sum->generated && !sum->gen_failed)
+        fprintf(out, "             (stopped before the firehose started)\n");
     if (sum->gen_failed)
         fprintf(out, "             %10llu more could not be delivered to the broker\n",
                 (unsigned long long)sum->gen_failed);
