@@ -717,15 +717,31 @@ static void pl_on_revoke(pipeline *p, rd_kafka_topic_partition_list_t *parts, in
             pthread_mutex_lock(&pps[i]->lock);
             int64_t pos = offtrack_committable(pps[i]->ot);
             pthread_mutex_unlock(&pps[i]->lock);
-            if (pos >= 0)
+            if (pos >= 0) {
                 rd_kafka_topic_partition_list_add(commit, pps[i]->topic, pps[i]->partition)
                     ->offset = pos;
+                pps[i]->stored = pos;
+            }
         }
         if (commit->cnt) {
-            rd_kafka_resp_err_t err = rd_kafka_commit(p->consumer, commit, 0);
+            /* Store before committing: with auto-commit on, the unassign
+             * that follows commits librdkafka's stored offsets once more,
+             * and a stored offset older than this commit would move the
+             * group back and make the next owner repeat that stretch. */
+            rd_kafka_resp_err_t err = rd_kafka_offsets_store(p->consumer, commit);
+            if (err)
+                log_warn("revoke: storing offsets of %d partition(s) failed: %s", commit->cnt,
+                         rd_kafka_err2str(err));
+            err = rd_kafka_commit(p->consumer, commit, 0);
             if (err)
                 log_warn("revoke: committing %d partition(s) failed: %s", commit->cnt,
                          rd_kafka_err2str(err));
+            for (int i = 0; i < commit->cnt; i++)
+                if (commit->elems[i].err)
+                    log_warn("revoke: committing %s [%d] offset %lld failed: %s",
+                             commit->elems[i].topic, (int)commit->elems[i].partition,
+                             (long long)commit->elems[i].offset,
+                             rd_kafka_err2str(commit->elems[i].err));
         }
         rd_kafka_topic_partition_list_destroy(commit);
     } else if (lost) {
@@ -875,7 +891,12 @@ static void pl_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
                    : level == 4 ? LOG_LEVEL_WARN
                    : level <= 6 ? LOG_LEVEL_INFO
                                 : LOG_LEVEL_DEBUG;
-    log_limited(&p->lim_kafka, lv, "librdkafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+    /* Debug lines come only from an explicit -X debug=...: whoever asked
+     * for them wants every one, so they bypass the rate limit. */
+    if (lv == LOG_LEVEL_DEBUG)
+        log_write(lv, "librdkafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+    else
+        log_limited(&p->lim_kafka, lv, "librdkafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
 }
 
 /* librdkafka's statistics (statistics.interval.ms) become earshot_kafka_*

@@ -14,6 +14,9 @@ Owns:
     exact (clean run) or at-least-once (distinct ids complete, duplicates
     allowed, nothing unexpected), plus the exact fields of each record.
 
+EARSHOT_IT_RUN_ARGS (environment): extra `earshot run` arguments for every
+process a test starts, e.g. librdkafka debug contexts when chasing a failure.
+
 Every test builds on these so that "nothing lost" means the same thing in
 each. Not thread-safe except where noted (Producer.run_paced runs in a
 thread of its own and only appends to its own list).
@@ -113,6 +116,7 @@ class Expected:
                                % (len(events), len(accepted)))
         self.events = dict(zip(accepted, events))
         self.by_id = {}
+        self.line_of_id = {ev["id"]: i for i, ev in self.events.items()}
         for i, ev in self.events.items():
             if ev["id"] in self.by_id:
                 raise RuntimeError("generated input repeats post id %s" % ev["id"])
@@ -184,6 +188,8 @@ class Earshot:
         self.log = open(self.log_path, "ab")
         self.args = [earshot, "run", "-b", bootstrap, "-g", group, "--rules", RULES,
                      "--threads", str(threads), "--set", "status.interval.ms=500"] + list(args)
+        # For a post-mortem: EARSHOT_IT_RUN_ARGS="--set log.level=debug -X consumer.debug=cgrp"
+        self.args += os.environ.get("EARSHOT_IT_RUN_ARGS", "").split()
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=self.log)
         self.started = time.monotonic()
@@ -390,6 +396,22 @@ def _strip_now(ev):
     return ev
 
 
+def _repeated(items):
+    seen, rep = set(), set()
+    for x in items:
+        (rep if x in seen else seen).add(x)
+    return rep
+
+
+def _ranges(positions):
+    """'input offsets repeated: p0 120..480 (57), ...' for diagnostics."""
+    by_part = {}
+    for p, o in positions:
+        by_part.setdefault(p, []).append(o)
+    return "input offsets repeated: " + ", ".join(
+        "p%d %d..%d (%d)" % (p, min(v), max(v), len(v)) for p, v in sorted(by_part.items()))
+
+
 def verify(ck, exp, positions, records, exact, input_topic="posts", label="", keys=None):
     """Holds the output records ({topic: [ConsumerRecord]}) to the oracle.
 
@@ -415,8 +437,11 @@ def verify(ck, exp, positions, records, exact, input_topic="posts", label="", ke
         if exact:
             ok &= ck.eq("%s%s: record count (clean run, exactly once)" % (pre, topic),
                         len(want_ids), len(recs))
-        else:
-            log("%s%s: %d records, %d duplicates" % (pre, topic, len(recs), len(recs) - len(distinct)))
+        if len(recs) != len(distinct):
+            log("%s%s: %d records, %d duplicates; %s" % (pre, topic, len(recs),
+                len(recs) - len(distinct),
+                _ranges([positions[exp.line_of_id[i]] for i in _repeated(ids)
+                         if i in exp.line_of_id])))
         bad = []
         for rec, pid in zip(recs, ids):
             ev = json.loads(rec.value)
@@ -477,8 +502,9 @@ def verify(ck, exp, positions, records, exact, input_topic="posts", label="", ke
     if exact:
         ok &= ck.eq("%sposts.rejected: record count (clean run, exactly once)" % pre,
                     len(want_srcs), len(recs))
-    else:
-        log("%sposts.rejected: %d records, %d duplicates" % (pre, len(recs), len(recs) - len(distinct)))
+    if len(recs) != len(distinct):
+        log("%sposts.rejected: %d records, %d duplicates; %s"
+            % (pre, len(recs), len(recs) - len(distinct), _ranges(_repeated(srcs))))
     return ok
 
 
