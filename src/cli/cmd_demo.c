@@ -252,6 +252,7 @@ typedef struct demo {
     demo_tally *tally;
     demo_firehose *fh;
     double fh_t0;              /* when the firehose started */
+    demo_sample fh_sample;     /* the counters then */
     uint64_t drain_consumed;   /* demo_drained's last look */
     double drain_change;
     demo_screen_state screen;
@@ -276,8 +277,8 @@ static void demo_sample_now(demo *d, demo_sample *s)
 }
 
 /* Refreshes the view if its time has come (force: now). The final one
- * ("stopped") shows average rates over the whole run: rates over the last
- * second of a drain would say little. */
+ * ("stopped") shows average rates since the firehose started: rates over
+ * the last second of a drain would say little. */
 static void demo_show(demo *d, const char *phase, int force)
 {
     demo_screen_state *s = &d->screen;
@@ -290,8 +291,9 @@ static void demo_show(demo *d, const char *phase, int force)
         return;
     s->prev = s->now;
     demo_sample_now(d, &s->now);
+    s->run = d->fh ? demo_now_s() - d->fh_t0 : 0.0;
     if (final)
-        memset(&s->prev, 0, sizeof(s->prev));
+        s->prev = d->fh_sample;
     /* The pipeline joins its consumer group first, which takes the mock
      * cluster a few seconds; say so rather than show a stalled pipeline. */
     s->phase = !strcmp(phase, "running") && !s->now.partitions ? "joining the group" : phase;
@@ -429,6 +431,10 @@ static int demo_start_firehose(demo *d, char *err, size_t err_size)
     if (!(d->fh = demo_firehose_start(&fo, err, err_size)))
         return -1;
     d->fh_t0 = demo_now_s();
+    /* Rates from here on: the join's seconds would dilute them. */
+    demo_sample_now(d, &d->fh_sample);
+    d->screen.now = d->fh_sample;
+    d->last_block = d->fh_sample.t;
     return 0;
 }
 

@@ -265,7 +265,7 @@ void demo_screen_frame(FILE *out, const demo_screen_state *s)
     else
         total[0] = '\0';
     fprintf(f, "%searshot demo%s  ", bold, off);
-    snprintf(line, sizeof(line), "%s  %s%s  %s", s->phase, screen_clock(clock, s->now.t),
+    snprintf(line, sizeof(line), "%s  %s%s  %s", s->phase, screen_clock(clock, s->run),
              total, s->hint ? s->hint : "");
     screen_cell(f, line, width - 14, 0);
     screen_eol(f);
@@ -335,7 +335,7 @@ void demo_screen_block(FILE *out, const demo_screen_state *s)
     size_t len;
 
     fprintf(out, "[%s] %s: generated %s (%.0f/s), consumed %s (%.0f/s), lag %lld\n",
-            screen_clock(clock, s->now.t), s->phase, screen_count(a, s->now.generated),
+            screen_clock(clock, s->run), s->phase, screen_count(a, s->now.generated),
             screen_rate(s, s->now.generated, s->prev.generated),
             screen_count(b, s->now.consumed), screen_rate(s, s->now.consumed, s->prev.consumed),
             (long long)s->now.lag);

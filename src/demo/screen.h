@@ -39,6 +39,7 @@ typedef struct demo_screen_state {
     int partitions, threads;
     double rate;               /* posts/s asked of the firehose */
     double duration;           /* seconds; 0: until Ctrl-C */
+    double run;                /* seconds the firehose has run, the clock shown */
     const char *phase;         /* "running", "draining", ... */
     const char *hint;          /* what a key does now, e.g. "Ctrl-C stops"; may be NULL */
     demo_sample now, prev;
