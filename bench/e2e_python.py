@@ -49,7 +49,13 @@ def main():
     t0 = None
     idle = time.time()
     while True:
-        msgs = c.consume(500, 0.1)
+        # Batches of ~0.25 s of work (at most 500): with 100k rules one post
+        # takes ~0.1 s, and a batch must end near --seconds.
+        batch = 20
+        if t0 is not None and consumed:
+            rate = consumed / max(time.perf_counter() - t0, 1e-3)
+            batch = max(1, min(500, int(rate / 4)))
+        msgs = c.consume(batch, 0.1)
         if not msgs:
             if time.time() - idle > 20:
                 break

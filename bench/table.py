@@ -1,13 +1,23 @@
 #!/usr/bin/env python3
-"""Markdown results table for the README, generated from bench/run's JSON.
+"""Markdown results for the README, generated from bench/run's JSON.
 
-  bench/table.py results.json > table.md
+  bench/table.py results.json                 print the markdown
+  bench/table.py results.json --readme README.md [--notes NOTES.md]
+      replace what lies between <!-- bench:begin --> and <!-- bench:end -->
+      in README.md with it (nothing else in the file changes)
 
 Reads only the stable field names of issue 4 (engine.*, e2e.*,
-e2e_embedded.*, rules[], rss_mb, latency_ms, targets[], machine).
+e2e_embedded.*, rules[], rss_mb, latency_ms, targets[], machine) plus the
+per-rule-set rows bench/run writes beside them. --notes appends a
+hand-written file (why a target is missed) under the tables: a number comes
+from the JSON, never from the notes.
 """
+import argparse
 import json
+import re
 import sys
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
 def fmt(v, unit=""):
@@ -18,61 +28,135 @@ def fmt(v, unit=""):
     return f"{v:,.0f}{unit}"
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    with open(sys.argv[1]) as f:
-        r = json.load(f)
+def secs(v):
+    return "n/m" if v is None else f"{v:.3f}" if v < 1 else f"{v:.2f}"
+
+
+def ratio(a, b):
+    return f"{a / b:,.1f}x" if a and b else "n/m"
+
+
+def label_of(row):
+    if row.get("label") == "default":
+        return f"{fmt(row.get('count'))} (default rules)"
+    return fmt(row.get("count"))
+
+
+def render(r, json_path):
     m, e = r.get("machine", {}), r.get("engine", {})
     out = []
-    out.append(f"Measured {m.get('date', '?')} on {m.get('cpu', '?')}, {m.get('cores', '?')} "
-               f"cores, Linux {m.get('kernel', '?')} (git {m.get('git', '?')}, "
-               f"{'quick' if r.get('quick') else 'full'} run, load average at start "
-               f"{fmt(m.get('load_avg_1m_at_start'))}).")
+    out.append(f"Measured {m.get('date', '?')} on **{m.get('cpu', '?')}, {m.get('cores', '?')} "
+               f"cores**, Linux {m.get('kernel', '?')}, git {m.get('git', '?')}, "
+               f"{'quick' if r.get('quick') else 'full'} run of {fmt(r.get('wall_s'))} s; "
+               f"load average {fmt(m.get('load_avg_1m_at_start'))} at the start (the machine "
+               f"is shared: other work ran beside it). Command:\n")
+    out.append("```sh\nbench/run --json bench/results/latest.json --plot bench/results/latest.png"
+               "\nbench/table.py bench/results/latest.json --readme README.md "
+               "--notes bench/results/notes.md\n```\n")
+    out.append(f"Raw numbers: [`{json_path}`]({json_path}); chart: "
+               "[`bench/results/latest.png`](bench/results/latest.png).\n")
     c = e.get("corpus") or {}
-    out.append(f"Corpus: {c.get('posts')} generated Twitter v2 posts, {c.get('avg_bytes')} B "
-               f"on average, {c.get('with_brand')} mention a brand.\n")
-    out.append(f"**Engine**, {e.get('rules_count')} rules, posts/s:\n")
+    out.append(f"Corpus: {fmt(c.get('posts'))} generated Twitter v2 posts (fixed seed), "
+               f"{c.get('avg_bytes')} B on average, {fmt(c.get('with_brand'))} mention a brand, "
+               f"{fmt(c.get('complaints'))} complaints.\n")
+
+    out.append(f"**Engine** (parse, normalise, match, enrich, serialise; in memory), "
+               f"{fmt(e.get('rules_count'))} rules, posts/s:\n")
     out.append("| earshot 1 thread | earshot " + str(e.get("nthreads")) + " threads "
                "| raw floor (parse + hs_scan) | PCRE2-JIT loop | Python json + re |")
     out.append("| ---: | ---: | ---: | ---: | ---: |")
     out.append(f"| {fmt(e.get('posts_per_s_1thread'))} | {fmt(e.get('posts_per_s_nthreads'))} "
                f"| {fmt(e.get('raw_floor_posts_per_s'))} | {fmt(e.get('pcre2_posts_per_s'))} "
                f"| {fmt(e.get('python_posts_per_s'))} |\n")
-    out.append("**Rules scale**:\n")
-    out.append("| rules | compile s | cached load s | database | posts/s (1 thread) |")
-    out.append("| ---: | ---: | ---: | ---: | ---: |")
+
+    out.append("**Rules scale** (1 thread, posts/s; cached load: a restart's whole ruleset "
+               "load from the compiled-rule cache):\n")
+    out.append("| rules | compile s | cached load s | database | earshot | raw floor "
+               "| PCRE2-JIT | Python | peak RSS |")
+    out.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in r.get("rules", []):
         db = row.get("db_bytes")
-        label = fmt(row.get("count"))
-        if row.get("label") == "default":
-            label = f"{label} (default rules)"
-        out.append(f"| {label} | {fmt(row.get('compile_s'))} "
-                   f"| {fmt(row.get('cached_load_s'))} "
-                   f"| {fmt(db / 1e6 if db else None, ' MB')} | {fmt(row.get('posts_per_s'))} |")
+        out.append(f"| {label_of(row)} | {secs(row.get('compile_s'))} "
+                   f"| {secs(row.get('cached_load_s'))} "
+                   f"| {fmt(db / 1e6 if db else None, ' MB')} | {fmt(row.get('posts_per_s'))} "
+                   f"| {fmt(row.get('raw_floor_posts_per_s'))} "
+                   f"| {fmt(row.get('pcre2_posts_per_s'))} | {fmt(row.get('python_posts_per_s'))} "
+                   f"| {fmt(row.get('rss_mb'), ' MB')} |")
     out.append("")
-    out.append("**End to end** (input drained until every output is acknowledged), posts/s:\n")
-    out.append("| broker | earshot | passthrough | Python (confluent-kafka) | Kafka Streams |")
-    out.append("| --- | ---: | ---: | ---: | ---: |")
-    for key, name in (("e2e", "Apache Kafka (1 node, loopback)"),
-                      ("e2e_embedded", "embedded (mock cluster)")):
+
+    out.append("**End to end** (preloaded input topic drained until every output is "
+               "acknowledged; output counts checked), posts/s:\n")
+    for key, name in (("e2e", "Apache Kafka 4.1.1, 1 node on loopback"),
+                      ("e2e_embedded", "embedded broker (librdkafka mock cluster)")):
         k = r.get(key) or {}
-        out.append(f"| {name} | {fmt(k.get('earshot_posts_per_s'))} "
-                   f"| {fmt(k.get('passthrough_posts_per_s'))} | {fmt(k.get('python_posts_per_s'))} "
-                   f"| {fmt(k.get('streams_posts_per_s'))} |")
+        if not isinstance(k.get("by_rules"), list):
+            out.append(f"*{name}*: {k.get('skipped') or k.get('error') or 'not run'}\n")
+            continue
+        out.append(f"*{name}*, {fmt(k.get('posts'))} posts, {k.get('partitions')} partitions; "
+                   f"passthrough (consume + produce the same bytes, earshot's librdkafka "
+                   f"settings): **{fmt(k.get('passthrough_posts_per_s'))}**\n")
+        out.append("| rules | earshot | Python (confluent-kafka) | Kafka Streams "
+                   "| earshot / Streams |")
+        out.append("| ---: | ---: | ---: | ---: | ---: |")
+        for row in k["by_rules"]:
+            py = row.get("python") or {}
+            st = row.get("streams") or {}
+            py_s = fmt(row.get("python_posts_per_s"))
+            if py.get("consumed") and row.get("python_posts_per_s"):
+                py_s += f" (first {fmt(py['consumed'])})"
+            st_s = fmt(row.get("streams_posts_per_s"))
+            if st.get("partial") and row.get("streams_posts_per_s"):
+                st_s += f" (first {fmt(st.get('progress'))})"
+            out.append(f"| {row.get('label')} | {fmt(row.get('earshot_posts_per_s'))} | {py_s} "
+                       f"| {st_s} | {ratio(row.get('earshot_posts_per_s'), row.get('streams_posts_per_s'))} |")
+        if (k.get("notes") or {}).get("streams") and not any(
+                row.get("streams_posts_per_s") for row in k["by_rules"]):
+            out.append(f"\nKafka Streams: {k['notes']['streams']}.")
+        out.append("")
+
     lat = r.get("latency_ms") or {}
-    out.append(f"\nLatency at {fmt(lat.get('offered_posts_per_s'))} posts/s offered: "
-               f"p50 {fmt(lat.get('p50'))} ms, p99 {fmt(lat.get('p99'))} ms. "
-               "Peak RSS (MB): " + ", ".join(f"{k} {fmt(v)}" for k, v in
-                                              (r.get("rss_mb") or {}).items()) + ".\n")
-    out.append("**Targets** (ratios from this run):\n")
-    out.append("| target | measured | wanted | |")
-    out.append("| --- | ---: | ---: | --- |")
+    out.append(f"**Latency**, post produced to event received, {fmt(lat.get('offered_posts_per_s'))}"
+               f" posts/s offered for {lat.get('seconds')} s after {lat.get('warm_up_s')} s of "
+               f"warm-up, {lat.get('rules')} rules, {fmt(lat.get('samples'))} events: "
+               f"p50 **{fmt(lat.get('p50'))} ms**, p99 **{fmt(lat.get('p99'))} ms**"
+               f" (max {fmt(lat.get('max'))} ms).\n")
+    out.append("**Peak RSS** (MB): " + ", ".join(
+        f"{k} {fmt(v)}" for k, v in (r.get("rss_mb") or {}).items() if v is not None) + ".\n")
+
+    out.append("**Issue-4 targets**, as ratios measured in this run:\n")
+    out.append("| target | measured | wanted | | note |")
+    out.append("| --- | ---: | ---: | --- | --- |")
     for t in r.get("targets", []):
         mark = {True: "met", False: "**missed**", None: "not measured"}[t.get("met")]
-        out.append(f"| {t['name']} | {fmt(t.get('ratio'))} | {fmt(t.get('target'))} | {mark} |")
-    print("\n".join(out))
+        out.append(f"| {t['name']} | {fmt(t.get('ratio'))} | {fmt(t.get('target'))} | {mark} "
+                   f"| {t.get('note') or ''} |")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="README results from bench/run's JSON")
+    ap.add_argument("json")
+    ap.add_argument("--readme", help="splice between the bench markers of this file")
+    ap.add_argument("--notes", help="markdown appended under the tables")
+    args = ap.parse_args()
+    with open(args.json) as f:
+        r = json.load(f)
+    md = render(r, args.json)
+    if args.notes:
+        with open(args.notes) as f:
+            md += "\n\n" + f.read().strip()
+    if not args.readme:
+        print(md)
+        return 0
+    with open(args.readme) as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        print(f"{args.readme}: no {BEGIN} ... {END} markers", file=sys.stderr)
+        return 1
+    new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END),
+                 lambda _: f"{BEGIN}\n{md}\n{END}", text, count=1, flags=re.S)
+    with open(args.readme, "w") as f:
+        f.write(new)
     return 0
 
 
