@@ -190,7 +190,8 @@ static int jbuf_string(jbuf *b, const char *s, size_t len, int check_utf8) {
      * so that the last word can be stored whole. */
     if (len > (SIZE_MAX - 10) / 6 || jbuf_reserve(b, len * 6 + 10) != 0)
         return -1;
-    const unsigned char *p = (const unsigned char *)s;
+    /* An empty view may carry a NULL pointer; NULL + 0 is still undefined. */
+    const unsigned char *p = (const unsigned char *)(len ? s : "");
     const unsigned char *end = p + len;
     char *o = b->data + b->len;
     uint64_t stop = check_utf8 ? JBUF_HIGH : 0;
