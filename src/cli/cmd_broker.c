@@ -45,7 +45,7 @@ static void broker_usage(FILE *out)
         "\n"
         "Fault injection: one command per line on stdin, answered on stdout:\n"
         "  down ID | up ID | leader TOPIC PARTITION ID | errors API COUNT ERROR...\n"
-        "  rtt ID MS | create TOPIC PARTITIONS | ping\n"
+        "  rtt ID MS | coordinator group KEY ID | create TOPIC PARTITIONS | ping\n"
         "e.g. `errors Produce 5 NOT_LEADER_FOR_PARTITION`.\n");
 }
 

@@ -219,6 +219,17 @@ int broker_exec(broker *b, const char *line, char *reply, size_t reply_size)
             return -1;
         }
         e = rd_kafka_mock_broker_set_rtt(b->mc, (int32_t)id, (int)n);
+    } else if (!strcmp(argv[0], "coordinator") && argc == 4) {
+        /* So a test can take a data broker down without taking the
+         * group's coordinator (and with it the consumer's session) along. */
+        if ((strcmp(argv[1], "group") && strcmp(argv[1], "transaction")) ||
+            broker_int(argv[3], 1, b->n_brokers, &id)) {
+            snprintf(reply, reply_size,
+                     "error: usage: coordinator group|transaction KEY ID (ID 1..%d)",
+                     b->n_brokers);
+            return -1;
+        }
+        e = rd_kafka_mock_coordinator_set(b->mc, argv[1], argv[2], (int32_t)id);
     } else if (!strcmp(argv[0], "create") && argc == 3) {
         if (broker_int(argv[2], 1, 10000, &n)) {
             snprintf(reply, reply_size, "error: usage: create TOPIC PARTITIONS");
@@ -237,7 +248,8 @@ int broker_exec(broker *b, const char *line, char *reply, size_t reply_size)
 usage:
     snprintf(reply, reply_size,
              "error: unknown command '%s' (down ID, up ID, leader TOPIC PARTITION ID, errors "
-             "API COUNT ERROR..., rtt ID MS, create TOPIC PARTITIONS, ping)",
+             "API COUNT ERROR..., rtt ID MS, coordinator group KEY ID, create TOPIC "
+             "PARTITIONS, ping)",
              argc ? argv[0] : "");
     return -1;
 }

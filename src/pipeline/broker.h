@@ -13,6 +13,9 @@
  *                                   NOT_LEADER_FOR_PARTITION); with several
  *                                   ERRORs, COUNT must equal their number
  *   rtt ID MS                       add MS of round-trip time to broker ID
+ *   coordinator group|transaction KEY ID
+ *                                   make broker ID the coordinator of group
+ *                                   (or transactional id) KEY
  *   create TOPIC PARTITIONS         create a topic
  *   ping                            nothing; answers ok
  * Each command answers "ok" or "error: <why>".

@@ -306,7 +306,7 @@ def topic_partitions(consumer, topic, timeout=30):
 
 def end_offsets(bootstrap, topics=OUT_TOPICS):
     c = KafkaConsumer(bootstrap_servers=bootstrap, client_id="earshot-test-offsets",
-                      enable_auto_commit=False)
+                      enable_auto_commit=False, request_timeout_ms=30000)
     try:
         out = {}
         for t in topics:
