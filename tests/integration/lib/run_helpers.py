@@ -240,6 +240,53 @@ class Earshot:
         return "\n".join(self.text().splitlines()[-n:])
 
 
+class KafkaCluster:
+    """A real Apache Kafka on loopback (scripts/kafka, KRaft), in its own
+    directory on free ports; kill/restart one node for fault tests."""
+
+    def __init__(self, nodes=1, workdir=None, sets=()):
+        self.script = os.path.join(SRC, "scripts", "kafka")
+        self.dir = tempfile.mkdtemp(prefix="kafka.", dir=workdir)
+        self.env = dict(os.environ)
+        # Functional tests want brokers up fast more than peak speed (as in kafka.sh).
+        self.env.setdefault("EARSHOT_KAFKA_JVM_OPTS", "-XX:TieredStopAtLevel=1")
+        subprocess.run([self.script, "fetch"], check=True, env=self.env,
+                       stdout=subprocess.DEVNULL, timeout=900)
+        args = [self.script, "start", "--dir", self.dir, "--port", "auto", "--nodes", str(nodes)]
+        for kv in sets:
+            args += ["--set", kv]
+        t0 = time.monotonic()
+        out = subprocess.run(args, check=True, env=self.env, stdout=subprocess.PIPE, timeout=300)
+        self.bootstrap = out.stdout.decode().strip().splitlines()[-1]
+        log("kafka: %d node(s) at %s in %.1f s" % (nodes, self.bootstrap, time.monotonic() - t0))
+
+    def kill(self, node):
+        subprocess.run([self.script, "kill", str(node), "--dir", self.dir], check=True,
+                       env=self.env, timeout=60)
+        log("kafka: node %d SIGKILLed" % node)
+
+    def restart(self, node):
+        t0 = time.monotonic()
+        subprocess.run([self.script, "restart", str(node), "--dir", self.dir], check=True,
+                       env=self.env, stdout=subprocess.DEVNULL, timeout=300)
+        log("kafka: node %d restarted in %.1f s" % (node, time.monotonic() - t0))
+
+    def create_topics(self, partitions, replication, configs=None):
+        for t in ("posts",) + OUT_TOPICS:
+            kafka_helpers.create_topic(self.bootstrap, t, partitions, replication, configs,
+                                       timeout=60)
+
+    def stop(self, failed=False):
+        env = dict(self.env, EARSHOT_KAFKA_STOP_TIMEOUT="15")
+        subprocess.run([self.script, "stop", "--dir", self.dir, "--keep-data"], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        if failed:
+            log("kafka: kept the broker logs in %s" % self.dir)
+            subprocess.run("rm -rf %s/node-*/data" % self.dir, shell=True)
+        else:
+            subprocess.run(["rm", "-rf", self.dir])
+
+
 # ---- the wire ----
 
 class Producer:
@@ -535,6 +582,81 @@ def assert_committed_at_end(ck, bootstrap, group, positions, label=""):
     want = {p: e for p, e in ends.items() if e > 0}
     got = {p: o for p, o in got.items() if p in want}
     return ck.eq("%scommitted offsets of group %s = end offsets %r" % (label, group, want), want, got)
+
+
+# ---- scenarios shared by the embedded-broker and real-Kafka tests ----
+
+def clean_run(ck, earshot, bootstrap, wd, group, lines, exp, run_args=(), n_kcat=400):
+    """A clean run, exactly once: the first len(lines) - n_kcat lines are
+    produced with kafka-python (every third with a key), the rest with kcat
+    onto partition 0; `earshot run` must produce exactly the expected
+    outputs with the exact fields; kcat reads the same counts; SIGTERM exits
+    0 within 10 s with committed = end offsets; a restart in the same group
+    consumes and produces nothing and exits 0 on SIGINT. Returns the runs
+    (for their logs)."""
+    n = len(lines)
+    kcat_lines = lines[n - n_kcat:]
+    ck.check("no empty line goes through kcat (it would skip it)", all(kcat_lines), "")
+    runs = []
+    try:
+        keys = [b"k%d" % i if i % 3 == 0 else None for i in range(n - n_kcat)]
+        prod = Producer(bootstrap)
+        prod.send(lines[:n - n_kcat], keys)
+        positions = prod.positions()
+        prod.close()
+        end0 = end_offsets(bootstrap, ["posts"])["posts"]
+        base = [off for tp, off in end0.items() if tp.partition == 0][0]
+        kc = subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", "posts", "-p", "0",
+                             "-X", "enable.idempotence=true", "-X", "acks=all"],
+                            input=b"\n".join(kcat_lines) + b"\n", capture_output=True,
+                            timeout=60)
+        ck.eq("kcat produce exit status", 0, kc.returncode)
+        positions += [(0, base + j) for j in range(n_kcat)]
+        keys += [None] * n_kcat
+        total_in = sum(end_offsets(bootstrap, ["posts"])["posts"].values())
+        ck.eq("input messages on posts", n, total_in)
+
+        run = Earshot(earshot, bootstrap, group, wd, name="run1", args=run_args)
+        runs.append(run)
+        t0 = time.monotonic()
+        collect_and_verify(ck, bootstrap, exp, positions, exact=True, timeout=120, keys=keys)
+        log("all outputs in %.1f s" % (time.monotonic() - t0))
+
+        # A second client library reads the same counts.
+        for topic, want in zip(OUT_TOPICS, exp.counts()):
+            out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-e", "-q",
+                                  "-o", "beginning", "-f", "%h\\n"],
+                                 capture_output=True, timeout=60)
+            ck.eq("kcat reads %s records" % topic, want, out.stdout.count(b"\n"))
+            if topic != "posts.rejected":
+                ck.eq("kcat: every %s record has header earshot.post_id" % topic, want,
+                      out.stdout.count(b"earshot.post_id="))
+
+        rc, took = run.signal_and_wait(signal.SIGTERM, timeout=15)
+        ck.eq("SIGTERM: exit status", 0, rc)
+        ck.check("SIGTERM: exited within 10 s (took %.2f s)" % took, took < 10, "%.2f s" % took)
+        ck.check("SIGTERM: clean stop logged", "stopped (clean)" in run.text(), run.tail())
+        assert_committed_at_end(ck, bootstrap, group, positions)
+
+        # Restart in the same group: nothing left to consume, nothing produced.
+        before = end_offsets(bootstrap)
+        run2 = Earshot(earshot, bootstrap, group, wd, name="run2", args=run_args)
+        runs.append(run2)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "assigned 4 partition" not in run2.text():
+            time.sleep(0.2)
+        ck.check("restart: got the 4 partitions", "assigned 4 partition" in run2.text(),
+                 run2.tail())
+        time.sleep(2.0)
+        rc, took = run2.signal_and_wait(signal.SIGINT, timeout=15)
+        ck.eq("SIGINT: exit status", 0, rc)
+        ck.check("SIGINT: exited within 10 s (took %.2f s)" % took, took < 10, "%.2f s" % took)
+        ck.eq("restart: messages consumed", 0, run2.consumed())
+        ck.eq("restart: output end offsets unchanged", before, end_offsets(bootstrap))
+    finally:
+        for r in runs:
+            r.ensure_dead()
+    return runs
 
 
 def workdir(name):
