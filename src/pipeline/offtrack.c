@@ -97,6 +97,11 @@ size_t offtrack_pending(const offtrack *ot)
     return ot->len - ot->head;
 }
 
+int64_t offtrack_last_added(const offtrack *ot)
+{
+    return ot->last_added;
+}
+
 int64_t offtrack_committable(const offtrack *ot)
 {
     return ot->committable;

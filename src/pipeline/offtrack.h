@@ -24,7 +24,7 @@ offtrack *offtrack_new(void);
 void offtrack_free(offtrack *ot);
 
 /* Records a consumed offset. Returns 0; -1 when offset is not greater than
- * the last one added (the caller starts a new tracker: a rewind); -2 when
+ * the last one added (a message already seen: the caller skips it); -2 when
  * out of memory. */
 int offtrack_add(offtrack *ot, int64_t offset);
 
@@ -36,6 +36,9 @@ int64_t offtrack_done(offtrack *ot, int64_t offset);
 /* Offsets added and not yet retired (acknowledged ones behind an
  * unacknowledged one count). */
 size_t offtrack_pending(const offtrack *ot);
+
+/* The highest offset added, -1 if none yet. */
+int64_t offtrack_last_added(const offtrack *ot);
 
 /* The last commit position returned, -1 if none yet. */
 int64_t offtrack_committable(const offtrack *ot);
