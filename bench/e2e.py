@@ -383,7 +383,8 @@ def earshot_config(path, prefix, inp, group):
 WARM_S = 1.5
 
 
-def latency(earshot, broker, rules, corpus, rate, seconds, workdir, partitions, extra=()):
+def latency(earshot, broker, rules, corpus, rate, seconds, workdir, partitions, extra=(),
+            prefix="bench.lat"):
     """p50/p99 ms from send to the event's arrival on the enriched topic.
 
     earshot runs on a fresh topic; once it has its partitions and the reader
@@ -391,12 +392,12 @@ def latency(earshot, broker, rules, corpus, rate, seconds, workdir, partitions, 
     send time is matched by id to the arrival of its event. The reader is
     apparatus, not the system measured: it asks the broker to answer a fetch
     within 5 ms (fetch.wait.max.ms), so it adds at most that."""
-    inp, prefix = "bench.lat.in", "bench.lat"
+    inp = f"{prefix}.in"
     broker.create([inp, f"{prefix}.enriched", f"{prefix}.tickets", f"{prefix}.rejected"],
                   partitions)
-    cfg = os.path.join(workdir, "lat.conf")
+    cfg = os.path.join(workdir, f"{prefix}.conf")
     tag = f"{int(time.time() * 1000)}"
-    earshot_config(cfg, prefix, inp, f"bench.lat.{tag}")
+    earshot_config(cfg, prefix, inp, f"{prefix}.{tag}")
     cmd = [earshot, "run", "-c", cfg, "-b", broker.bootstrap, "--rules", rules] + list(extra)
     log("latency: " + " ".join(cmd))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -409,7 +410,7 @@ def latency(earshot, broker, rules, corpus, rate, seconds, workdir, partitions, 
                 ready.set()
     threading.Thread(target=watch_stderr, daemon=True).start()
     sent, arrived = {}, {}
-    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": f"bench.lat.reader.{tag}",
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": f"{prefix}.reader.{tag}",
                   "auto.offset.reset": "latest", "fetch.wait.max.ms": 5})
     c.subscribe([f"{prefix}.enriched"], on_assign=lambda cons, parts: assigned.set())
     stop = threading.Event()
@@ -542,8 +543,8 @@ def main():
            "by_rules": []}
     broker = watch = None
     try:
-        topics = ["bench.in", "bench.pt.out", "bench.lat.in"] + [
-            f"{p}.{k}" for p in ["bench.lat"] + [f"bench.{x}.{label}" for label, _ in sets
+        topics = ["bench.in", "bench.pt.out", "bench.lat.in", "bench.lat0.in"] + [
+            f"{p}.{k}" for p in ["bench.lat", "bench.lat0"] + [f"bench.{x}.{label}" for label, _ in sets
                                                  for x in ("es", "st", "py")]
             for k in ("enriched", "tickets", "rejected")]
         broker = Broker(args.broker, earshot, args.partitions, workdir, args.bootstrap, topics)
@@ -664,6 +665,13 @@ def main():
             res["latency_ms"] = latency(earshot, broker, lat_rules, args.corpus, rate,
                                         5, workdir, args.partitions, extra)
             res["latency_ms"]["rules"] = "10000" if dict(sets).get("10000") else sets[0][0]
+            if args.broker == "kafka":
+                # Diagnostic beside the figure with earshot's defaults: on
+                # Kafka, with librdkafka 2.0.2, events waited ~1 s at low
+                # rates with earshot's linger.ms=10 and ~60 ms with 0.
+                res["latency_ms_linger0"] = latency(
+                    earshot, broker, lat_rules, args.corpus, rate, 5, workdir,
+                    args.partitions, ["-X", "producer.linger.ms=0"], prefix="bench.lat0")
     except Exception as e:  # report what ran; bench/run prints the reason
         res["error"] = f"{type(e).__name__}: {e}"
     finally:

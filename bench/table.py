@@ -119,7 +119,14 @@ def render(r, json_path):
                f" posts/s offered for {lat.get('seconds')} s after {lat.get('warm_up_s')} s of "
                f"warm-up, {lat.get('rules')} rules, {fmt(lat.get('samples'))} events: "
                f"p50 **{fmt(lat.get('p50'))} ms**, p99 **{fmt(lat.get('p99'))} ms**"
-               f" (max {fmt(lat.get('max'))} ms).\n")
+               f" (max {fmt(lat.get('max'))} ms), on {lat.get('broker') or '?'}"
+               + (f" with `{' '.join(lat['extra_args'])}`" if lat.get("extra_args") else "")
+               + ".")
+    l0 = r.get("latency_ms_linger0")
+    if l0:
+        out.append(f"The same with `-X producer.linger.ms=0`: p50 {fmt(l0.get('p50'))} ms, "
+                   f"p99 {fmt(l0.get('p99'))} ms ({fmt(l0.get('samples'))} events).")
+    out.append("")
     out.append("**Peak RSS** (MB): " + ", ".join(
         f"{k} {fmt(v)}" for k, v in (r.get("rss_mb") or {}).items() if v is not None) + ".\n")
 
