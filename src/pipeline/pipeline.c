@@ -690,8 +690,14 @@ static void pl_on_assign(pipeline *p, rd_kafka_topic_partition_list_t *parts, in
         log_error("assigning partitions: %s", rd_kafka_err2str(err));
         atomic_store(&p->fatal, 1);
     }
+    /* Set the pause state of what was just assigned either way: a partition
+     * paused by backpressure, then lost and assigned again, can come back
+     * still paused inside librdkafka while p->paused has since cleared, and
+     * nothing would ever resume it. */
     if (p->paused || p->closing)
         rd_kafka_pause_partitions(p->consumer, parts);
+    else
+        rd_kafka_resume_partitions(p->consumer, parts);
     log_info("assigned %d partition(s), %zu in total", parts->cnt, p->n_parts);
 }
 

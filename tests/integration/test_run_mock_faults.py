@@ -40,7 +40,11 @@ FAULTS = [
     (0.25, "up 1", 0.3),
     (0.30, "errors OffsetCommit 2 COORDINATOR_LOAD_IN_PROGRESS COORDINATOR_LOAD_IN_PROGRESS",
      0.3),
-    (0.35, "leader posts.enriched 0 1", 0),
+    # Not "leader posts.enriched 0 1" (back to the broker that was down): under
+    # ASan timing the mock cluster of librdkafka 2.0.2 then acknowledged 6-12
+    # enriched events it never stored (their tickets, produced after them by
+    # the same job, all arrived) and repeated others. A real 3-node Kafka
+    # with a broker SIGKILLed (test_run_kafka_faults) lost nothing.
     (0.35, "leader posts.rejected 3 2", 0.3),
     (0.40, "down 2", 1.5),
     (0.40, "up 2", 0),
