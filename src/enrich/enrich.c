@@ -21,6 +21,7 @@
 
 #include <string.h>
 
+#include "post/post_date.h"
 #include "text/text.h"
 
 /*
@@ -162,20 +163,6 @@ int64_t enrich_respond_by(const enrich_config *cfg, const post *p,
     return -1;
 }
 
-/* Civil date from days since 1970-01-01 (proleptic Gregorian), by eras of
- * 400 years so that it is exact for negative days too. */
-static void enrich_civil(int64_t days, int64_t *y, unsigned *mo, unsigned *d) {
-    days += 719468; /* days from 0000-03-01 to 1970-01-01 */
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    unsigned doe = (unsigned)(days - era * 146097);               /* 0..146096 */
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);       /* 0..365 */
-    unsigned mp = (5 * doy + 2) / 153;                            /* 0 = March */
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *mo = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*mo <= 2);
-}
-
 static void enrich_put2(char *o, unsigned v) {
     o[0] = (char)('0' + v / 10);
     o[1] = (char)('0' + v % 10);
@@ -195,7 +182,7 @@ void enrich_format_time(int64_t epoch, char buf[21]) {
     unsigned secs = (unsigned)(epoch - days * 86400);
     int64_t y;
     unsigned mo, d;
-    enrich_civil(days, &y, &mo, &d);
+    post_date_civil_from_days(days, &y, &mo, &d);
 
     unsigned yy = (unsigned)y;
     enrich_put2(buf, yy / 100);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "gen/gen_int.h"
+#include "post/post_date.h"
 
 /* ---- numbers and dates ---- */
 
@@ -41,21 +42,14 @@ size_t gen_u64_dec(char *buf, uint64_t v)
     return n;
 }
 
-/* Days since 1970-01-01 to a civil date (proleptic Gregorian), the
- * well-known era-based algorithm: exact for every int64 day we will meet
- * and free of the C library's time zone and locale. */
+/* post_date_civil_from_days with int fields, for the formatters below. */
 static void gen_civil(int64_t days, int *y, int *m, int *d)
 {
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
+    int64_t yy;
+    unsigned mm, dd;
 
-    *y = (int)(yoe + era * 400 + (mm <= 2));
+    post_date_civil_from_days(days, &yy, &mm, &dd);
+    *y = (int)yy;
     *m = (int)mm;
     *d = (int)dd;
 }

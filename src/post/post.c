@@ -34,9 +34,9 @@ int64_t post_date_days_from_civil(int64_t y, unsigned m, unsigned d) {
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-/* The inverse, used only when a zone offset moves the time across a day. */
-static void post_date_civil_from_days(int64_t z, int64_t *y, unsigned *m,
-                                      unsigned *d) {
+/* The inverse (here needed only when a zone offset moves the time across a
+ * day; enrich and gen format their times with it). */
+void post_date_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     unsigned doe = (unsigned)(z - era * 146097);

@@ -1,6 +1,8 @@
 /*
- * post_date: the timestamp formats earshot accepts in input posts, private
- * to src/post/ (post.c implements it, post_parse.cpp calls it).
+ * post_date: the timestamp formats earshot accepts in input posts (post.c
+ * implements it, post_parse.cpp calls it), and the calendar arithmetic
+ * behind them, which src/enrich and src/gen share for their own output so
+ * that the one era-based formula lives in one place.
  *
  * Accepted:
  *   ISO 8601 / RFC 3339:  "2024-05-01T12:34:56Z", "2024-05-01T12:34:56.123Z",
@@ -33,6 +35,10 @@ int post_date_normalise(const char *s, size_t len, char out[POST_DATE_LEN],
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 int64_t post_date_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* The inverse: the civil date of days since 1970-01-01, exact for negative
+ * days too (computed by 400-year eras). */
+void post_date_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #ifdef __cplusplus
 }
