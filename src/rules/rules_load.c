@@ -816,6 +816,21 @@ ruleset *ruleset_load(const char *dir, char *err, size_t err_size)
     return ruleset_load_opts(dir, NULL, err, err_size);
 }
 
+/* ld->paths = "DIR/NAME" for each name (ld_free releases them). */
+static int ld_set_paths(rules_ld *ld, char *const *names, size_t n)
+{
+    if (!(ld->paths = calloc(n ? n : 1, sizeof(*ld->paths))))
+        return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(ld->dir) + strlen(names[i]) + 2;
+        if (!(ld->paths[i] = malloc(len)))
+            return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory");
+        snprintf(ld->paths[i], len, "%s/%s", ld->dir, names[i]);
+        ld->n_paths++;
+    }
+    return 0;
+}
+
 /* The digest ld_file() will compute (names and bytes, in load order),
  * without parsing: the snapshot key. ld->paths must be set. */
 static int ld_files_digest(rules_ld *ld, char *const *names, size_t n, uint64_t *digest)
@@ -871,20 +886,8 @@ ruleset *ruleset_load_opts(const char *dir, const rules_load_opts *opts,
     }
     if (ld_list_dir(&ld, &names, &n_names) != 0)
         goto err;
-    ld.paths = calloc(n_names, sizeof(*ld.paths));
-    if (!ld.paths) {
-        rules_ld_fail(&ld, UINT32_MAX, 0, 0, "out of memory");
+    if (ld_set_paths(&ld, names, n_names) != 0)
         goto err;
-    }
-    for (size_t i = 0; i < n_names; i++) {
-        size_t len = strlen(dir) + strlen(names[i]) + 2;
-        if (!(ld.paths[i] = malloc(len))) {
-            rules_ld_fail(&ld, UINT32_MAX, 0, 0, "out of memory");
-            goto err;
-        }
-        snprintf(ld.paths[i], len, "%s/%s", dir, names[i]);
-        ld.n_paths++;
-    }
     /* Unchanged files: the whole ruleset from the cache, no parsing. */
     if (ld.opts->cache_dir && !ld.opts->no_snapshot) {
         uint64_t digest;
@@ -954,8 +957,7 @@ int rules_dir_version(const char *dir, char *version, size_t version_size,
     rules_ld ld;
     char **names = NULL;
     size_t n_names = 0;
-    uint64_t digest = RULES_FNV_OFFSET;
-    char path[4096];
+    uint64_t digest;
     int rc = -1;
 
     memset(&ld, 0, sizeof(ld));
@@ -968,33 +970,17 @@ int rules_dir_version(const char *dir, char *version, size_t version_size,
         rules_ld_fail(&ld, UINT32_MAX, 0, 0, "no rules directory given");
         return -1;
     }
-    if (ld_list_dir(&ld, &names, &n_names) != 0)
-        goto out;
     /* Same bytes, same order as ld_file(), so equal versions mean equal
      * files. */
-    for (size_t i = 0; i < n_names; i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        char *p = path;
-        ld.paths = &p;
-        ld.n_paths = 1;
-        ld.file = 0;
-        int r = ld_read(&ld, path, &buf, &len);
-        ld.paths = NULL;
-        ld.n_paths = 0;
-        if (r != 0)
-            goto out;
-        digest = rules_fnv1a(digest, names[i], strlen(names[i]) + 1);
-        digest = rules_fnv1a(digest, buf, len);
-        free(buf);
-    }
-    snprintf(version, version_size, "%012llx",
-             (unsigned long long)(digest >> 16));
+    if (ld_list_dir(&ld, &names, &n_names) != 0 || ld_set_paths(&ld, names, n_names) != 0 ||
+        ld_files_digest(&ld, names, n_names, &digest) != 0)
+        goto out;
+    snprintf(version, version_size, "%012llx", (unsigned long long)(digest >> 16));
     rc = 0;
 out:
     for (size_t i = 0; i < n_names; i++)
         free(names[i]);
     free(names);
+    ld_free(&ld);
     return rc;
 }
