@@ -74,6 +74,8 @@ typedef struct text_cache_slot {
 struct text_norm {
     char *buf;
     size_t cap;
+    char *ent;      /* the input with HTML entities decoded (posts with '&') */
+    size_t ent_cap;
     text_cache_slot cache[TEXT_CACHE_SLOTS];
 };
 
@@ -128,6 +130,7 @@ void text_norm_free(text_norm *tn) {
     if (!tn)
         return;
     free(tn->buf);
+    free(tn->ent);
     free(tn);
 }
 
@@ -265,11 +268,108 @@ static inline uint64_t text_ascii_word(uint64_t w, uint64_t *out) {
     return (w | below_space | is_del) & TEXT_HIGH;
 }
 
+/*
+ * HTML character references. Twitter's APIs return text with "&amp;",
+ * "&lt;" and "&gt;" escaped, so "&lt;3" would never match a "<3" term and
+ * "AT&amp;T" never "at&t". Only the references that occur in such text are
+ * decoded: the five XML ones, &nbsp;, and numeric ones (&#NNN; &#xHH;) that
+ * name a valid scalar value other than NUL. Anything else stays as written.
+ * Decoding never lengthens the text: the shortest reference ("&lt;", 4
+ * bytes) yields one byte and a numeric one at most 4 bytes from >= 4.
+ * Cost: one memchr for text without '&' (most posts).
+ */
+static const struct {
+    const char *name; /* without '&' and ';' */
+    unsigned char len;
+    uint32_t cp;
+} text_entities[] = {
+    {"amp", 3, '&'}, {"lt", 2, '<'},    {"gt", 2, '>'},
+    {"quot", 4, '"'}, {"apos", 4, '\''}, {"nbsp", 4, 0xA0},
+};
+
+/* Decodes the reference at s[0] == '&'; returns its length and sets *cp, or
+ * 0 when s does not start a reference earshot decodes. */
+static size_t text_entity(const unsigned char *s, size_t n, uint32_t *cp) {
+    if (n >= 4 && s[1] == '#') {
+        size_t i = 2;
+        uint32_t v = 0;
+        int hex = s[2] == 'x' || s[2] == 'X', digits = 0;
+        if (hex)
+            i++;
+        for (; i < n && digits < 8; i++, digits++) {
+            unsigned c = s[i], d;
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+                d = (c | 0x20) - 'a' + 10;
+            else
+                break;
+            v = v * (hex ? 16 : 10) + d;
+        }
+        if (digits == 0 || i >= n || s[i] != ';' || v == 0 || v > 0x10FFFF ||
+            (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        *cp = v;
+        return i + 1;
+    }
+    for (size_t k = 0; k < sizeof(text_entities) / sizeof(text_entities[0]); k++) {
+        size_t l = text_entities[k].len;
+        if (n >= l + 2 && memcmp(s + 1, text_entities[k].name, l) == 0 &&
+            s[l + 1] == ';') {
+            *cp = text_entities[k].cp;
+            return l + 2;
+        }
+    }
+    return 0;
+}
+
+/* s with references decoded, into tn->ent; *len updated. NULL on OOM. */
+static const char *text_decode_entities(text_norm *tn, const char *s,
+                                        size_t *len) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + *len;
+    const unsigned char *amp = memchr(p, '&', *len);
+    size_t o;
+
+    if (!amp)
+        return s;
+    if (*len > tn->ent_cap) {
+        char *b = realloc(tn->ent, *len);
+        if (!b)
+            return NULL;
+        tn->ent = b;
+        tn->ent_cap = *len;
+    }
+    unsigned char *dst = (unsigned char *)tn->ent;
+    o = (size_t)(amp - p);
+    memcpy(dst, p, o);
+    for (p = amp; p < end;) {
+        uint32_t cp;
+        size_t k = *p == '&' ? text_entity(p, (size_t)(end - p), &cp) : 0;
+        if (k) {
+            o += text_utf8_encode(cp, dst + o);
+            p += k;
+        } else {
+            dst[o++] = *p++;
+        }
+    }
+    *len = o;
+    return tn->ent;
+}
+
 int text_normalize(text_norm *tn, const char *s, size_t len,
                    const char **out, size_t *out_len) {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *end = p + len;
     size_t o = 0;
+
+    /* Decoding copies bytes it does not understand and inserts only whole
+     * UTF-8 sequences, so invalid input is still caught below. */
+    if (memchr(s, '&', len)) {
+        if (!(s = text_decode_entities(tn, s, &len)))
+            return -1;
+        p = (const unsigned char *)s;
+        end = p + len;
+    }
 
     /* Invariant: tn->cap - o >= (end - p) + 8, so the ASCII paths (one byte
      * out per byte in, 8-byte stores) never check for room. */

@@ -2,7 +2,9 @@
  * text: UTF-8 validation and the one normal form that both rule patterns and
  * post text are put into before Hyperscan sees them.
  *
- * The normal form (text_normalize): compatibility decomposition (NFKD),
+ * The normal form (text_normalize): HTML character references decoded first
+ * (&amp; &lt; &gt; &quot; &apos; &nbsp; &#N; &#xH;: Twitter's APIs escape
+ * '&', '<' and '>', so "&lt;3" is a "<3" to rules), then compatibility decomposition (NFKD),
  * Unicode case folding, combining marks removed, so that "ＣＯＭＣＡＳＴ",
  * "Comcást" and "comcast" become the same bytes. Also (text.c says why):
  * default-ignorable code points (ZWJ, variation selectors, soft hyphen) are

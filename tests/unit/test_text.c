@@ -162,6 +162,27 @@ static void test_normalize_brief_cases(void **state) {
     text_norm_free(tn);
 }
 
+/* HTML character references as Twitter sends them are decoded before the
+ * normal form; anything that is not one of them stays as written. */
+static void test_normalize_entities(void **state) {
+    (void)state;
+    text_norm *tn = text_norm_new();
+    assert_nf(tn, "I &lt;3 AT&amp;T", "i <3 at&t");
+    assert_nf(tn, "&quot;ok&quot; &apos;x&apos; a&gt;b", "\"ok\" 'x' a>b");
+    assert_nf(tn, "a&nbsp;b", "a b");
+    assert_nf(tn, "&#128545; &#x1F621;&#X41;", "\xf0\x9f\x98\xa1 \xf0\x9f\x98\xa1" "a");
+    /* Not references: no ';', unknown names, NUL, surrogates, too big. */
+    assert_nf(tn, "fish &amp chips &copy; &#0; &#xD800; &#x110000; &#; &",
+              "fish &amp chips &copy; &#0; &#xd800; &#x110000; &#; &");
+    /* One level only: "&amp;lt;" is the text "&lt;". */
+    assert_nf(tn, "&amp;lt;", "&lt;");
+    /* Invalid UTF-8 is still refused when the text has a '&'. */
+    const char *out;
+    size_t out_len;
+    assert_int_equal(text_normalize(tn, "&amp;\xff", 6, &out, &out_len), -1);
+    text_norm_free(tn);
+}
+
 static void test_normalize_rejects_invalid(void **state) {
     (void)state;
     text_norm *tn = text_norm_new();
@@ -445,6 +466,7 @@ int main(void) {
         cmocka_unit_test(test_utf8_valid_accepts),
         cmocka_unit_test(test_utf8_valid_rejects),
         cmocka_unit_test(test_normalize_brief_cases),
+        cmocka_unit_test(test_normalize_entities),
         cmocka_unit_test(test_normalize_rejects_invalid),
         cmocka_unit_test(test_normalize_ascii_all_positions),
         cmocka_unit_test(test_normalize_every_code_point),
