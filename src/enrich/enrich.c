@@ -101,6 +101,15 @@ polarity enrich_polarity(const ruleset *rs, const match_result *m) {
             continue;
         score[r->polarity] += (int64_t)r->severity + 1;
     }
+    /* The lexicon is evidence beside the rules, in the same unit: a
+     * valence of -3 with weight 10 weighs like a severity-29 complaint
+     * rule, so a strong explicit rule still outweighs faint sentiment. */
+    const rules_lexicon *lx = ruleset_lexicon(rs);
+    double v = m->valence;
+    if (lx->present && (v >= lx->threshold || -v >= lx->threshold)) {
+        int64_t pts = (int64_t)((v < 0 ? -v : v) * lx->weight + 0.5);
+        score[v < 0 ? POLARITY_COMPLAINT : POLARITY_PRAISE] += pts;
+    }
     /* Ties go to complaint, then question, then praise: scan in that
      * order and only a strictly larger score wins. */
     polarity best = POLARITY_NEUTRAL;

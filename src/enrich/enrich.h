@@ -11,8 +11,10 @@
  *    questions only, else omitted), "rules_version":"..."}
  *
  * Polarity: the polarity whose matched rules have the largest summed severity
- * (+1 per rule so zero-severity rules still count); ties go to complaint,
- * then question, then praise. No polarity rule matched -> neutral.
+ * (+1 per rule so zero-severity rules still count), where the lexicon's
+ * valence, once |valence| >= its threshold, adds |valence| x weight to
+ * complaint (negative) or praise (positive); ties go to complaint, then
+ * question, then praise. Nothing -> neutral.
  *
  * Priority (0..100, integer):
  *   base by polarity: complaint 40, question 25, praise 5, neutral 0

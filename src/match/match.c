@@ -20,6 +20,13 @@
 #include "match/match.h"
 #include "rules/rules_internal.h"
 
+/* One lexicon hit: entry and byte span in the scanned text. Capped: a post
+ * with more lexicon hits than this is scored on its first ones. */
+#define MATCH_MAX_OCC 128
+typedef struct match_occ {
+    uint32_t lex, start, end;
+} match_occ;
+
 struct match_scratch {
     hs_scratch_t *hs;
     const hs_database_t *hs_db; /* the db hs was last sized for ... */
@@ -42,6 +49,10 @@ struct match_scratch {
     size_t text_len;
     char *squeezed;      /* the text with white space runs made one space */
     size_t cap_squeezed;
+    char *expanded;      /* the text plus its hashtags split into words */
+    size_t cap_expanded;
+    match_occ occ[MATCH_MAX_OCC]; /* lexicon hits, in report order */
+    size_t n_occ;
 };
 
 match_scratch *match_scratch_new(void)
@@ -66,6 +77,7 @@ void match_scratch_free(match_scratch *ms)
     free(ms->brand_hit);
     free(ms->brand_on);
     free(ms->squeezed);
+    free(ms->expanded);
     free(ms);
 }
 
@@ -146,6 +158,12 @@ static int match_on_hit(unsigned int id, unsigned long long from,
             rules_is_word(ms->text[end]))
             return 0;
     }
+    if (ms->rs->pat_lex[id] != RULES_NO_LEX && ms->n_occ < MATCH_MAX_OCC) {
+        match_occ *o = &ms->occ[ms->n_occ++];
+        o->lex = ms->rs->pat_lex[id];
+        o->end = (uint32_t)to;
+        o->start = (uint32_t)to - ms->rs->pat_len[id];
+    }
     if (ms->pat_stamp[id] != ms->stamp) {
         ms->pat_stamp[id] = ms->stamp;
         ms->pat_count[id] = 0;
@@ -192,6 +210,178 @@ static int match_squeeze(match_scratch *ms, const char **text, size_t *len)
     *text = ms->squeezed;
     *len = o;
     return 0;
+}
+
+static bool match_tag_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Split tag[0..n) into the fewest vocabulary words (2 or more), appended
+ * to out as "\nw1 w2 ...". Forward dynamic programme over the positions a
+ * split can reach; each step hashes the candidate as it grows. */
+#define MATCH_TAG_MAX 40
+static size_t match_split_tag(const ruleset *rs, const unsigned char *tag,
+                              size_t n, char *out)
+{
+    uint8_t best[MATCH_TAG_MAX + 1], back[MATCH_TAG_MAX + 1];
+    size_t cut[MATCH_TAG_MAX], k = 0, o = 0;
+
+    memset(best, 0xff, sizeof(best));
+    best[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (best[i] == 0xff)
+            continue;
+        uint64_t h = RULES_VOCAB_HASH0;
+        for (size_t j = i + 1; j <= n && j - i <= rs->vocab_max; j++) {
+            h = rules_vocab_step(h, tag[j - 1]);
+            if ((uint8_t)(best[i] + 1) < best[j] &&
+                rules_vocab_has(rs, h, (const char *)tag + i, j - i)) {
+                best[j] = (uint8_t)(best[i] + 1);
+                back[j] = (uint8_t)i;
+            }
+        }
+    }
+    if (best[n] == 0xff || best[n] < 2)
+        return 0;
+    for (size_t j = n; j > 0; j = back[j])
+        cut[k++] = j;
+    out[o++] = '\n';
+    for (size_t i = 0, at = 0; i < k; i++) {
+        size_t end = cut[k - 1 - i];
+        if (i)
+            out[o++] = ' ';
+        memcpy(out + o, tag + at, end - at);
+        o += end - at;
+        at = end;
+    }
+    return o;
+}
+
+/* The text, then each hashtag that splits into words on a line of its own.
+ * Most posts have no '#': one memchr and no copy. */
+static int match_hashtags(match_scratch *ms, const ruleset *rs,
+                          const char **text, size_t *len)
+{
+    const unsigned char *s = (const unsigned char *)*text;
+    size_t n = *len, o;
+
+    if (!rs->vocab_slots || !memchr(s, '#', n))
+        return 0;
+    /* Each split adds at most 2 bytes per tag byte. */
+    if (3 * n + 1 > ms->cap_expanded) {
+        char *b = realloc(ms->expanded, 3 * n + 1);
+        if (!b)
+            return -1;
+        ms->expanded = b;
+        ms->cap_expanded = 3 * n + 1;
+    }
+    memcpy(ms->expanded, s, n);
+    o = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t b, e;
+        if (s[i] != '#' || (i > 0 && rules_is_word(s[i - 1])))
+            continue;
+        for (b = e = i + 1; e < n && rules_is_word(s[e]); e++)
+            ;
+        i = e - 1;
+        if (e - b < 4 || e - b > MATCH_TAG_MAX)
+            continue;
+        size_t k;
+        for (k = b; k < e && match_tag_byte(s[k]); k++)
+            ;
+        if (k == e)
+            o += match_split_tag(rs, s + b, e - b, ms->expanded + o);
+    }
+    if (o > n) {
+        *text = ms->expanded;
+        *len = o;
+    }
+    return 0;
+}
+
+/* Words strictly between byte offsets a <= b, or SIZE_MAX when a sentence
+ * ends in between (a negation does not reach past it). */
+static size_t match_words_between(const unsigned char *t, size_t a, size_t b)
+{
+    size_t spaces = 0;
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = t[i];
+        if (c == ' ')
+            spaces++;
+        else if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n')
+            return SIZE_MAX;
+    }
+    return spaces ? spaces - 1 : 0;
+}
+
+static bool match_occ_inside(const match_occ *in, const match_occ *outer)
+{
+    return outer->start <= in->start && outer->end >= in->end &&
+           outer->end - outer->start > in->end - in->start;
+}
+
+/* The lexicon's valence of the hits in ms->occ (see match.h). */
+static float match_valence(const ruleset *rs, match_scratch *ms, uint32_t *n_lex)
+{
+    const rules_lexicon *cfg = &rs->lexicon;
+    match_occ *occ = ms->occ;
+    size_t n = ms->n_occ, contrast = SIZE_MAX;
+    double sum = 0, sarcastic = 0;
+
+    *n_lex = 0;
+    if (n == 0)
+        return 0;
+    /* Hyperscan reports by end offset; order by start for the windows. */
+    for (size_t i = 1; i < n; i++) {
+        match_occ x = occ[i];
+        size_t j = i;
+        while (j > 0 && occ[j - 1].start > x.start) {
+            occ[j] = occ[j - 1];
+            j--;
+        }
+        occ[j] = x;
+    }
+    /* A modifier inside a weighted term's hit belongs to the term. */
+    bool keep[MATCH_MAX_OCC];
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = true;
+        for (size_t j = 0; j < n && keep[i]; j++)
+            if (j != i && rs->lex[occ[j].lex].kind == RULES_LEX_TERM &&
+                match_occ_inside(&occ[i], &occ[j]))
+                keep[i] = false;
+        if (keep[i] && rs->lex[occ[i].lex].kind == RULES_LEX_CONTRAST)
+            contrast = occ[i].start;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rules_lex *lx = &rs->lex[occ[i].lex];
+        double v = lx->valence;
+        if (!keep[i] || lx->kind != RULES_LEX_TERM)
+            continue;
+        for (size_t k = 0; k < n; k++) {
+            const rules_lex *m = &rs->lex[occ[k].lex];
+            size_t gap;
+            if (!keep[k] || occ[k].end > occ[i].start ||
+                (m->kind != RULES_LEX_NEGATOR && m->kind != RULES_LEX_INTENSIFIER))
+                continue;
+            gap = match_words_between(ms->text, occ[k].end, occ[i].start);
+            if (m->kind == RULES_LEX_NEGATOR && gap < cfg->negation_window) {
+                v *= cfg->negation_factor;
+            } else if (m->kind == RULES_LEX_INTENSIFIER && gap == 0) {
+                v *= cfg->intensifier_factor;
+            }
+        }
+        if (contrast != SIZE_MAX)
+            v *= occ[i].start < contrast ? cfg->contrast_before : cfg->contrast_after;
+        if (lx->sarcastic)
+            sarcastic += v;
+        else
+            sum += v;
+        (*n_lex)++;
+    }
+    /* "thanks for" a negative post is not praise. */
+    sum += sum < 0 && sarcastic > 0 ? -sarcastic : sarcastic;
+    return (float)sum;
 }
 
 static bool match_eval(const ruleset *rs, const match_scratch *ms, uint32_t n)
@@ -290,6 +480,8 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
     out->n_brands = 0;
     out->n_rules = 0;
     out->truncated = false;
+    out->valence = 0;
+    out->n_lex = 0;
     if (match_fit(ms, rs, err, err_size) != 0)
         return -1;
     if (++ms->stamp == 0) {
@@ -306,10 +498,16 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
     }
     if (!text)
         text = "";
-    if (match_squeeze(ms, &text, &text_len) != 0) {
+    if (match_squeeze(ms, &text, &text_len) != 0 ||
+        match_hashtags(ms, rs, &text, &text_len) != 0) {
         snprintf(err, err_size, "out of memory copying the text");
         return -1;
     }
+    if (text_len > UINT32_MAX) {
+        snprintf(err, err_size, "text too long to scan (%zu bytes)", text_len);
+        return -1;
+    }
+    ms->n_occ = 0;
     ms->rs = rs;
     ms->text = (const unsigned char *)text;
     ms->text_len = text_len;
@@ -319,6 +517,9 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
         snprintf(err, err_size, "hs_scan failed (error %d)", (int)e);
         return -1;
     }
+
+    if (rs->n_lex)
+        out->valence = match_valence(rs, ms, &out->n_lex);
 
     /* Brands: a brand counts when its hits outnumber its exclusion hits. */
     ms->n_brand_hit = 0;

@@ -14,6 +14,20 @@
  *     out->truncated is set.
  *   - text must be the output of text_normalize() (valid UTF-8).
  *
+ *   - Lexicon (rules_lexicon.c): every weighted term hit is scored, in text
+ *     order: a term inside a longer term's hit does not count ("no problem"
+ *     is not "problem"); a negator up to negation_window words before it
+ *     (no sentence break between) multiplies it by negation_factor; an
+ *     intensifier right before it by intensifier_factor; with a contrast
+ *     word in the post, terms before the last one count contrast_before,
+ *     after it contrast_after; sarcastic terms (positive) count negative
+ *     when the rest sums negative. A negator or intensifier inside a term's
+ *     hit is part of that term, not a modifier.
+ *   - Hashtags: "#shameonyou" is also scanned as "shame on you" when it
+ *     splits wholly into words of the rules' vocabulary (the fewest words;
+ *     2 or more), appended after the text on its own line so no phrase
+ *     spans text and hashtag. A "#term" still needs the '#'.
+ *
  * Thread-safety: a match_scratch belongs to one thread. It is tied to no
  * particular ruleset: match_post() grows it when handed a ruleset with a
  * larger database (hot reload), which allocates once.
@@ -38,6 +52,11 @@ typedef struct match_result {
     uint32_t n_rules;
     uint32_t rules[MATCH_MAX_RULES];
     bool truncated;
+    /* The lexicon's verdict (0 and 0 without a lexicon): the summed valence
+     * of the weighted terms after negation, intensifiers, contrast and
+     * sarcasm, and how many weighted term hits it counted. */
+    float valence;
+    uint32_t n_lex;
 } match_result;
 
 typedef struct match_scratch match_scratch;

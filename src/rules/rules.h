@@ -83,6 +83,22 @@ typedef struct rules_stats {
 
 typedef struct ruleset ruleset;
 
+/* The lexicon's scoring settings (rules_lexicon.c; README "Lexicon"). The
+ * matcher scores a post's lexicon hits into a valence; enrich turns a
+ * valence of at least threshold in size into weight points per unit of
+ * complaint (negative) or praise (positive) evidence. */
+typedef struct rules_lexicon {
+    bool present;               /* some rule file has a "lexicon" */
+    double threshold;           /* |valence| below this is ignored (1.5) */
+    double weight;              /* polarity score per valence unit (10) */
+    uint32_t negation_window;   /* words a negator reaches forward (3) */
+    double negation_factor;     /* a negated term's valence times this (-0.75) */
+    double intensifier_factor;  /* a term right after an intensifier (1.3) */
+    double contrast_before;     /* terms before the last contrast word (0.5) */
+    double contrast_after;      /* terms after it (1.5) */
+    size_t n_terms;             /* weighted terms (not counting modifiers) */
+} rules_lexicon;
+
 /* Load every *.json file in dir and compile. NULL + err on failure.
  * Same as ruleset_load_opts(dir, NULL, ...): no cache. */
 ruleset *ruleset_load(const char *dir, char *err, size_t err_size);
@@ -136,5 +152,6 @@ const rules_rule *ruleset_rule(const ruleset *rs, size_t i);
 /* A short hex digest of the rule files' content, e.g. "3f2a9c01d4e5". */
 const char *ruleset_version(const ruleset *rs);
 rules_stats ruleset_stats(const ruleset *rs);
+const rules_lexicon *ruleset_lexicon(const ruleset *rs);
 
 #endif

@@ -78,6 +78,8 @@ static int cmp_buf_put(rules_ld *ld, size_t *len, const char *s, size_t n)
 
 static const char *cmp_owner(rules_ld *ld, bool by_brand, uint32_t owner)
 {
+    if (!by_brand && owner == UINT32_MAX)
+        return "(lexicon)";
     return by_brand ? ld->rs->brands[owner].id : ld->rs->rules[owner].id;
 }
 
@@ -133,6 +135,7 @@ static int cmp_intern(rules_ld *ld, const json_t *v, const char *expr,
     p->col = col;
     p->by_brand = by_brand;
     p->owner = owner;
+    p->lex = RULES_NO_LEX;
     if (rules_map_put(&ld->pat_ids, key, len + 1 + sizeof(flags),
                       rs->n_patterns) != 0) {
         free(p->expr);
@@ -329,7 +332,8 @@ int rules_ld_compile(rules_ld *ld)
         return rules_ld_fail(ld, UINT32_MAX, 0, 0,
                              "no brands or rules in %zu file(s); add a "
                              "\"brands\" or \"rules\" list", ld->n_paths);
-    if (cmp_index(ld) != 0)
+    if (cmp_index(ld) != 0 || rules_ld_lexicon_index(ld) != 0 ||
+        rules_ld_vocab(ld) != 0)
         return -1;
 
     exprs = malloc(np * sizeof(*exprs));

@@ -45,6 +45,23 @@ static inline int rules_is_word(unsigned char c)
            (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Lexicon roles (rules_lexicon.c). A pattern has at most one. */
+#define RULES_NO_LEX UINT32_MAX
+enum {
+    RULES_LEX_TERM = 0,        /* a weighted term: valence */
+    RULES_LEX_NEGATOR = 1,     /* flips the terms in the window after it */
+    RULES_LEX_INTENSIFIER = 2, /* strengthens the term right after it */
+    RULES_LEX_CONTRAST = 3,    /* "but": weighs what follows it over what precedes */
+};
+
+typedef struct rules_lex {
+    float valence;     /* RULES_LEX_TERM only */
+    uint8_t kind;      /* RULES_LEX_* */
+    uint8_t sarcastic; /* a positive term that turns negative when the rest
+                          of the post is ("thanks for ... two hours") */
+    uint8_t pad[2];
+} rules_lex;
+
 typedef struct rules_node {
     uint32_t pattern; /* leaf: pattern id; group: RULES_NO_PATTERN */
     uint32_t first;   /* group: first child index in ruleset.child */
@@ -91,6 +108,20 @@ struct ruleset {
     uint32_t *pat_rules;
     uint32_t *pat_brand_off; /* n_patterns + 1 */
     uint32_t *pat_brands;
+    uint32_t *pat_lex;       /* per pattern: index into lex, or RULES_NO_LEX */
+    rules_lex *lex;
+    uint32_t n_lex;
+    rules_lexicon lexicon;
+
+    /* Hashtag vocabulary (rules_vocab.c): the words of every phrase term,
+     * NUL-separated, and an open-addressing index over them (slot: offset
+     * into vocab + 1, 0 empty) keyed by rules_vocab_hash. */
+    char *vocab;
+    size_t vocab_len;
+    uint32_t *vocab_slots;
+    uint64_t *vocab_hashes;
+    size_t vocab_mask;   /* slots - 1 (a power of two minus one) */
+    uint32_t vocab_max;  /* longest word, bytes */
 
     hs_database_t *db;
     uint64_t digest;
@@ -164,7 +195,9 @@ typedef struct rules_ld_pattern {
     uint32_t file;    /* first use, for error messages */
     int line, col;
     bool by_brand;
-    uint32_t owner;   /* brand or rule index of the first use */
+    uint32_t owner;   /* brand or rule index of the first use; UINT32_MAX:
+                         the lexicon */
+    uint32_t lex;     /* lexicon entry, or RULES_NO_LEX */
 } rules_ld_pattern;
 
 typedef struct rules_ld_loc {
@@ -203,6 +236,10 @@ typedef struct rules_ld {
 
     size_t cap_brands, cap_rules, cap_langs, cap_when_brands, cap_nodes,
         cap_child;
+    rules_ld_loc *lex_loc; /* per lexicon entry, for duplicate errors */
+    size_t cap_lex, cap_lex_loc;
+    uint32_t lex_settings_file; /* UINT32_MAX until a file sets them */
+    char lex_settings_at[24];   /* "LINE:COL" of those settings */
     char *buf; /* scratch for building expressions */
     size_t buf_cap;
     const rules_load_opts *opts; /* never NULL (zeroed when the caller gave none) */
@@ -212,6 +249,35 @@ typedef struct rules_ld {
 int rules_ld_fail(rules_ld *ld, uint32_t file, int line, int col,
                   const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Position of v, else of the key holding it in parent, else of parent. */
+void rules_ld_where(rules_ld *ld, const json_t *v, const json_t *parent,
+                    const char *key, int *line, int *col);
+/* Refuse keys of obj outside allowed[] (NULL-terminated), suggesting the
+ * nearest; what names the object. 0, or -1 with ld->err set. */
+int rules_ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
+                        const char *what);
+
+/* ---- rules_vocab.c ---- */
+#define RULES_VOCAB_HASH0 0xcbf29ce484222325ULL
+/* FNV-1a step, so a caller can hash a word while extending it. */
+static inline uint64_t rules_vocab_step(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * 0x100000001b3ULL;
+}
+/* Is s[0..len) (hashed to h with rules_vocab_step) a vocabulary word? */
+bool rules_vocab_has(const ruleset *rs, uint64_t h, const char *s, size_t len);
+/* Build rs->vocab from the phrase patterns, then its index. 0 or -1 (OOM). */
+int rules_ld_vocab(rules_ld *ld);
+/* (Re)build the index over rs->vocab (also after a snapshot read). */
+int rules_vocab_index(ruleset *rs);
+
+/* ---- rules_lexicon.c ---- */
+void rules_lexicon_defaults(rules_lexicon *lx);
+/* The "lexicon" object of the file being read. 0, or -1 with ld->err. */
+int rules_ld_lexicon(rules_ld *ld, json_t *lexicon);
+/* Fill rs->pat_lex once every pattern is known. 0, or -1 (OOM). */
+int rules_ld_lexicon_index(rules_ld *ld);
+
 /* Copy a string into the ruleset's ownership. NULL when out of memory. */
 char *rules_strdup(ruleset *rs, const char *s, size_t len);
 

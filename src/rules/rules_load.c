@@ -29,7 +29,7 @@
 
 #define LD_MAX_DEPTH 32
 
-static const char *const ld_file_keys[] = {"brands", "rules", NULL};
+static const char *const ld_file_keys[] = {"brands", "rules", "lexicon", NULL};
 static const char *const ld_brand_keys[] = {
     "id", "name", "aliases", "handles", "hashtags", "misspellings", "exclude",
     "description", NULL};
@@ -98,6 +98,12 @@ static void ld_where(rules_ld *ld, const json_t *v, const json_t *parent,
         return rules_ld_fail((ld), (ld)->file, l_, c_, __VA_ARGS__);          \
     } while (0)
 
+void rules_ld_where(rules_ld *ld, const json_t *v, const json_t *parent,
+                    const char *key, int *line, int *col)
+{
+    ld_where(ld, v, parent, key, line, col);
+}
+
 static size_t ld_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), d[33];
@@ -160,6 +166,12 @@ static int ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
                              what, list);
     }
     return 0;
+}
+
+int rules_ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
+                        const char *what)
+{
+    return ld_check_keys(ld, obj, allowed, what);
 }
 
 /* An id: a non-empty string. Returns it, or NULL with err set. */
@@ -719,6 +731,8 @@ static int ld_file(rules_ld *ld, const char *name)
                 goto out;
         }
     }
+    if ((v = json_object_get(root, "lexicon")) && rules_ld_lexicon(ld, v) != 0)
+        goto out;
     rc = 0;
 out:
     json_decref(root);
@@ -796,6 +810,7 @@ static void ld_free(rules_ld *ld)
     free(ld->brand_loc);
     free(ld->rule_loc);
     free(ld->brand_refs);
+    free(ld->lex_loc);
     for (size_t i = 0; i < ld->n_wb; i++)
         free(ld->wb[i].name);
     free(ld->wb);
@@ -880,6 +895,8 @@ ruleset *ruleset_load_opts(const char *dir, const rules_load_opts *opts,
     }
     atomic_init(&rs->refs, 1);
     rs->digest = RULES_FNV_OFFSET;
+    rules_lexicon_defaults(&rs->lexicon);
+    ld.lex_settings_file = UINT32_MAX;
     if (!dir) {
         rules_ld_fail(&ld, UINT32_MAX, 0, 0, "no rules directory given");
         goto err;

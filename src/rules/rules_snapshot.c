@@ -25,6 +25,7 @@
  *   brands: 2 x u32 string offsets each; rules: 2 x u32 offsets + polarity +
  *   severity; rule_root; rule_when; lang offsets; when_brands; nodes; child;
  *   pat_len; pat_bound; pat_rule_off; pat_rules; pat_brand_off; pat_brands;
+ *   pat_lex; lex; the lexicon settings; the hashtag vocabulary blob;
  *   the serialised Hyperscan database.
  * Every section size is derived from the counts and must add up to the
  * payload length; every index is bounds-checked on read, so a damaged entry
@@ -40,13 +41,14 @@
 
 #include "rules/rules_internal.h"
 
-#define SNAPSHOT_SCHEME 1u
+#define SNAPSHOT_SCHEME 2u /* 2: lexicon and hashtag vocabulary */
 #define SNAPSHOT_TAG 0x52534554u /* "RSET": the header's tag for this kind */
 
 typedef struct snap_hdr {
     uint64_t digest;
     uint64_t n_files, n_brands, n_rules, n_langs, n_when_brands, n_nodes, n_child;
     uint64_t n_patterns, n_pat_rules, n_pat_brands, strings_len, db_len;
+    uint64_t n_lex, vocab_len;
 } snap_hdr;
 
 typedef struct snap_rule {
@@ -161,6 +163,8 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
     h.n_pat_brands = rs->pat_brand_off[rs->n_patterns];
     h.strings_len = ss.blob.len;
     h.db_len = db_len;
+    h.n_lex = rs->n_lex;
+    h.vocab_len = rs->vocab_len;
 
     sb_put(&out, &h, sizeof(h));
     sb_put(&out, ss.blob.data, ss.blob.len);
@@ -199,6 +203,30 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
     sb_put(&out, rs->pat_rules, h.n_pat_rules * sizeof(*rs->pat_rules));
     sb_put(&out, rs->pat_brand_off, (rs->n_patterns + 1) * sizeof(*rs->pat_brand_off));
     sb_put(&out, rs->pat_brands, h.n_pat_brands * sizeof(*rs->pat_brands));
+    sb_put(&out, rs->pat_lex, rs->n_patterns * sizeof(*rs->pat_lex));
+    for (size_t i = 0; i < rs->n_lex && !out.oom; i++) {
+        rules_lex lx;
+        memset(&lx, 0, sizeof(lx));
+        lx.valence = rs->lex[i].valence;
+        lx.kind = rs->lex[i].kind;
+        lx.sarcastic = rs->lex[i].sarcastic;
+        sb_put(&out, &lx, sizeof(lx));
+    }
+    {
+        rules_lexicon lc;
+        memset(&lc, 0, sizeof(lc));
+        lc.present = rs->lexicon.present;
+        lc.threshold = rs->lexicon.threshold;
+        lc.weight = rs->lexicon.weight;
+        lc.negation_window = rs->lexicon.negation_window;
+        lc.negation_factor = rs->lexicon.negation_factor;
+        lc.intensifier_factor = rs->lexicon.intensifier_factor;
+        lc.contrast_before = rs->lexicon.contrast_before;
+        lc.contrast_after = rs->lexicon.contrast_after;
+        lc.n_terms = rs->lexicon.n_terms;
+        sb_put(&out, &lc, sizeof(lc));
+    }
+    sb_put(&out, rs->vocab, rs->vocab_len);
     sb_put(&out, db_bytes, db_len);
     if (out.oom)
         goto oom;
@@ -325,6 +353,28 @@ ruleset *rules_snapshot_get(const char *dir, uint64_t files_digest, size_t n_fil
     rs->pat_rules = rd_array(&r, h.n_pat_rules, sizeof(*rs->pat_rules));
     rs->pat_brand_off = rd_array(&r, h.n_patterns + 1, sizeof(*rs->pat_brand_off));
     rs->pat_brands = rd_array(&r, h.n_pat_brands, sizeof(*rs->pat_brands));
+    rs->pat_lex = rd_array(&r, h.n_patterns, sizeof(*rs->pat_lex));
+    rs->lex = rd_array(&r, h.n_lex, sizeof(*rs->lex));
+    {
+        rules_lexicon *lc = rd_array(&r, 1, sizeof(*lc));
+        if (lc)
+            rs->lexicon = *lc;
+        free(lc);
+    }
+    rs->vocab = rd_array(&r, h.vocab_len, 1);
+    rs->vocab_len = h.vocab_len;
+    if (r.bad || h.n_lex >= UINT32_MAX ||
+        (h.vocab_len && rs->vocab[h.vocab_len - 1] != '\0'))
+        goto bad;
+    rs->n_lex = (uint32_t)h.n_lex;
+    for (uint64_t i = 0; i < h.n_patterns; i++)
+        if (rs->pat_lex[i] != RULES_NO_LEX && rs->pat_lex[i] >= h.n_lex)
+            goto bad;
+    for (uint64_t i = 0; i < h.n_lex; i++)
+        if (rs->lex[i].kind > RULES_LEX_CONTRAST)
+            goto bad;
+    if (rules_vocab_index(rs) != 0)
+        goto oom;
     if (r.bad || (uint64_t)(r.end - r.p) != h.db_len || blob[h.strings_len - 1] != '\0')
         goto bad;
     rs->n_brands = h.n_brands;

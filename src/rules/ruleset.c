@@ -40,6 +40,11 @@ void ruleset_free_parts(ruleset *rs)
     free(rs->pat_rules);
     free(rs->pat_brand_off);
     free(rs->pat_brands);
+    free(rs->pat_lex);
+    free(rs->lex);
+    free(rs->vocab);
+    free(rs->vocab_slots);
+    free(rs->vocab_hashes);
     if (rs->db)
         hs_free_database(rs->db);
     free(rs);
@@ -90,4 +95,9 @@ const char *ruleset_version(const ruleset *rs)
 rules_stats ruleset_stats(const ruleset *rs)
 {
     return rs->stats;
+}
+
+const rules_lexicon *ruleset_lexicon(const ruleset *rs)
+{
+    return &rs->lexicon;
 }

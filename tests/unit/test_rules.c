@@ -58,7 +58,7 @@ static void test_error_unknown_key(void **state)
                  "description");
     expect_error("rules_bad_top_key",
                  "rules_bad_top_key/rules.json:1:2: unknown key 'rule' in the "
-                 "file (did you mean 'rules'?); expected one of brands, rules");
+                 "file (did you mean 'rules'?); expected one of brands, rules, lexicon");
 }
 
 static void test_error_missing_id_tag(void **state)
@@ -237,7 +237,9 @@ static void test_default_rules_load(void **state)
     (void)state;
     ruleset *rs = load_ok(EARSHOT_SOURCE_DIR "/rules");
     rules_stats st = ruleset_stats(rs);
-    assert_int_equal(st.n_files, 5);
+    assert_int_equal(st.n_files, 6);
+    assert_true(ruleset_lexicon(rs)->present);
+    assert_true(ruleset_lexicon(rs)->n_terms >= 300);
     assert_int_equal(st.n_brands, 12);
     assert_true(st.n_rules >= 25);
     assert_true(st.n_patterns >= 500);
