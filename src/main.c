@@ -24,7 +24,9 @@ static void usage(FILE *out)
         "  classify [--rules DIR] [--rejected FILE] [FILE...]\n"
         "                 JSON lines in, one enriched event per line out\n"
         "  check-rules [DIR]\n"
-        "                 validate and compile a rules directory\n"
+        "                 validate and compile a rules directory, run its examples\n"
+        "  test-rules [--rules DIR] [DIR]\n"
+        "                 run the rules' examples, show the ones that fail\n"
         "  run [-c CONFIG] [-b BROKERS] [--rules DIR] [-X prop=val ...]\n"
         "                 the Kafka pipeline: consume posts, produce events\n"
         "  broker [--partitions N] [--brokers N]\n"
@@ -43,6 +45,7 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } modes[] = {
         {"classify", cmd_classify},  {"check-rules", cmd_check_rules},
+        {"test-rules", cmd_test_rules},
         {"run", cmd_run},            {"broker", cmd_broker},
         {"demo", cmd_demo},          {"generate", cmd_generate},
     };

@@ -5,6 +5,10 @@
  * accepted line to stdout in input order and one {"line":N,"reason":"..."}
  * per rejected line to the rejected file (default stderr). Lines are read in
  * bounded chunks so an oversized line costs no more memory than the limit.
+ *
+ * check-rules loads and compiles a rules directory, then runs the rule
+ * files' examples (src/ruletest/): a rule whose examples go the wrong way
+ * is as invalid as one that does not compile, so both exit 2.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +22,7 @@
 #include "engine/engine.h"
 #include "enrich/jbuf.h"
 #include "rules/rules.h"
+#include "ruletest/ruletest.h"
 
 typedef struct classify_counts {
     uint64_t lines;
@@ -301,17 +306,27 @@ done:
     return rc;
 }
 
+static void check_rules_report(const ruleset *rs, const ruletest_result *res, void *opaque)
+{
+    (void)opaque;
+    fputs("earshot check-rules: ", stderr);
+    ruletest_print_line(stderr, rs, res);
+}
+
 int cmd_check_rules(int argc, char **argv)
 {
     const char *dir = cli_default_rules_dir();
     char err[1024];
     ruleset *rs;
     rules_stats st;
+    ruletest_summary sum;
 
     if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         printf("usage: earshot check-rules [DIR]\n\n"
-               "Validates and compiles a rules directory (default: %s) and prints\n"
-               "its counts, compile time and database size. Exit 0 when valid, 2 when not.\n",
+               "Validates and compiles a rules directory (default: %s), runs the\n"
+               "rules' examples and prints its counts, compile time and database size.\n"
+               "Exit 0 when valid, 2 when not or when an example goes the wrong way\n"
+               "(each such example is printed as FILE:LINE:COL: ...).\n",
                dir);
         return 0;
     }
@@ -320,6 +335,18 @@ int cmd_check_rules(int argc, char **argv)
     rs = ruleset_load(dir, err, sizeof(err));
     if (!rs) {
         fprintf(stderr, "earshot check-rules: %s\n", err);
+        return 2;
+    }
+    if (ruletest_run(rs, false, check_rules_report, NULL, &sum, err, sizeof(err)) != 0) {
+        fprintf(stderr, "earshot check-rules: running the examples: %s\n", err);
+        ruleset_unref(rs);
+        return 1;
+    }
+    if (sum.failed) {
+        fprintf(stderr, "earshot check-rules: %zu of %zu examples went the wrong way; "
+                "fix the rules or the examples (`earshot test-rules %s` shows details)\n",
+                sum.failed, sum.failed + sum.passed, dir);
+        ruleset_unref(rs);
         return 2;
     }
     st = ruleset_stats(rs);
@@ -333,6 +360,7 @@ int cmd_check_rules(int argc, char **argv)
            "  version:     %s\n",
            dir, st.n_files, st.n_brands, st.n_rules, st.n_patterns, st.compile_s,
            st.db_bytes, ruleset_version(rs));
+    printf("%zu example%s ok\n", sum.passed, sum.passed == 1 ? "" : "s");
     ruleset_unref(rs);
     return 0;
 }

@@ -18,12 +18,18 @@
  *               "severity": 30,                          optional 0..100, default 0
  *               "all": [TERM...], "any": [TERM...], "not": [TERM...],
  *               "when": {"lang": ["en"], "min_followers": 100,
- *                        "retweet": false, "brands": ["comcast"]}}]}
+ *                        "retweet": false, "brands": ["comcast"]},
+ *               "examples": {"match": [EX...], "no_match": [EX...]}}]}
  *
  *   TERM is a phrase string (matched on normalised text, \b at each end that
  *   is a word character), {"regex": "..."} (Hyperscan syntax, on normalised
  *   text) or a nested {"all"|"any"|"not": [...]} group. A rule needs at least
  *   one positive term; "not" alone is refused.
+ *
+ *   EX is a post's text (a non-empty string) or a whole post object in any
+ *   input shape the engine accepts (for rules with "when" predicates). The
+ *   loader only stores examples; src/ruletest/ runs them (`earshot
+ *   check-rules`, `earshot test-rules`).
  *
  * Brand semantics: a brand is mentioned when its alias/handle/hashtag/
  * misspelling hits outnumber its exclusion hits (so "Comcast Center" alone
@@ -65,6 +71,19 @@ typedef struct rules_rule {
     polarity polarity;
     int severity;    /* 0..100 */
 } rules_rule;
+
+/* One example post a rule file gives for a rule: with the whole ruleset,
+ * the post must make the rule fire (expect_match) or must not. */
+typedef struct rules_example {
+    uint32_t rule;     /* index of its rule (ruleset_rule()) */
+    bool expect_match; /* listed under "match" (true) or "no_match" */
+    bool is_post;      /* text is a whole post (compact JSON object), not a
+                          post's text */
+    const char *text;  /* NUL-terminated, len bytes */
+    size_t len;
+    const char *file;  /* "DIR/NAME.json", as in the loader's errors */
+    int line, col;     /* where the example starts */
+} rules_example;
 
 typedef struct rules_stats {
     size_t n_files;
@@ -149,6 +168,10 @@ size_t ruleset_brand_count(const ruleset *rs);
 const rules_brand *ruleset_brand(const ruleset *rs, size_t i);
 size_t ruleset_rule_count(const ruleset *rs);
 const rules_rule *ruleset_rule(const ruleset *rs, size_t i);
+/* The rule files' examples, in file and rule order ("match" before
+ * "no_match" within a rule). NULL when i is out of range. */
+size_t ruleset_example_count(const ruleset *rs);
+const rules_example *ruleset_example(const ruleset *rs, size_t i);
 /* A short hex digest of the rule files' content, e.g. "3f2a9c01d4e5". */
 const char *ruleset_version(const ruleset *rs);
 rules_stats ruleset_stats(const ruleset *rs);

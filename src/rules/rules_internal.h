@@ -128,6 +128,17 @@ struct ruleset {
     char version[17];
     rules_stats stats;
 
+    /* Examples: rules_load.c stores them, src/ruletest/ runs them. Their
+     * file pointers are bound to files[] at the end of every load, parsed or
+     * from a snapshot (rules_load.c): a snapshot is keyed by the files'
+     * names and bytes, not by the directory they were read from. */
+    rules_example *examples;
+    uint32_t *example_file; /* per example: its file's load-order index */
+    size_t n_examples;
+    char **files;           /* "DIR/NAME.json" in load order; only kept when
+                               there are examples (strings in strs) */
+    size_t n_files;
+
     char **strs; /* every string the ruleset owns (ids, names, tags, langs) */
     size_t n_strs, cap_strs;
 };
@@ -235,7 +246,7 @@ typedef struct rules_ld {
     size_t n_wb, cap_wb;
 
     size_t cap_brands, cap_rules, cap_langs, cap_when_brands, cap_nodes,
-        cap_child;
+        cap_child, cap_examples, cap_example_file;
     rules_ld_loc *lex_loc; /* per lexicon entry, for duplicate errors */
     size_t cap_lex, cap_lex_loc;
     uint32_t lex_settings_file; /* UINT32_MAX until a file sets them */

@@ -21,12 +21,15 @@
  * checksum, atomic rename, shared size bound and LRU eviction with the
  * .hsdb entries). Payload, native byte order:
  *   snap_hdr (counts, digest, n_files)
- *   strings blob (NUL-terminated strings; ids, names, tags, langs)
+ *   strings blob (NUL-terminated strings; ids, names, tags, langs, example
+ *   texts)
  *   brands: 2 x u32 string offsets each; rules: 2 x u32 offsets + polarity +
  *   severity; rule_root; rule_when; lang offsets; when_brands; nodes; child;
  *   pat_len; pat_bound; pat_rule_off; pat_rules; pat_brand_off; pat_brands;
  *   pat_lex; lex; the lexicon settings; the hashtag vocabulary blob;
- *   the serialised Hyperscan database.
+ *   examples (snap_example each: rule, file index, text offset and length,
+ *   position, flags; the file paths are not stored, the loader binds them
+ *   to the directory it read); the serialised Hyperscan database.
  * Every section size is derived from the counts and must add up to the
  * payload length; every index is bounds-checked on read, so a damaged entry
  * that slipped past the checksum is refused, not trusted by the matcher.
@@ -41,7 +44,10 @@
 
 #include "rules/rules_internal.h"
 
-#define SNAPSHOT_SCHEME 2u /* 2: lexicon and hashtag vocabulary */
+/* 3: the lexicon, the hashtag vocabulary and rule examples. Bumping the
+ * scheme changes every key, so entries an older layout wrote are never read
+ * (they age out by LRU). */
+#define SNAPSHOT_SCHEME 3u
 #define SNAPSHOT_TAG 0x52534554u /* "RSET": the header's tag for this kind */
 
 typedef struct snap_hdr {
@@ -49,12 +55,19 @@ typedef struct snap_hdr {
     uint64_t n_files, n_brands, n_rules, n_langs, n_when_brands, n_nodes, n_child;
     uint64_t n_patterns, n_pat_rules, n_pat_brands, strings_len, db_len;
     uint64_t n_lex, vocab_len;
+    uint64_t n_examples;
 } snap_hdr;
 
 typedef struct snap_rule {
     uint32_t id, tag;
     int32_t polarity, severity;
 } snap_rule;
+
+typedef struct snap_example {
+    uint32_t rule, file, text, text_len; /* text: offset into the strings */
+    int32_t line, col;
+    uint8_t expect_match, is_post, pad[2];
+} snap_example;
 
 static uint64_t snap_key(uint64_t digest)
 {
@@ -120,6 +133,7 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
     snap_strs ss = {{0}};
     uint32_t *brand_offs = NULL, *lang_offs = NULL;
     snap_rule *rules = NULL;
+    snap_example *examples = NULL;
     char *db_bytes = NULL;
     size_t db_len = 0;
     snap_hdr h;
@@ -132,7 +146,8 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
     brand_offs = calloc(rs->n_brands * 2 + 1, sizeof(*brand_offs));
     rules = calloc(rs->n_rules + 1, sizeof(*rules));
     lang_offs = calloc(rs->n_langs + 1, sizeof(*lang_offs));
-    if (!brand_offs || !rules || !lang_offs)
+    examples = calloc(rs->n_examples + 1, sizeof(*examples)); /* zeroed padding */
+    if (!brand_offs || !rules || !lang_offs || !examples)
         goto oom;
     for (size_t i = 0; i < rs->n_brands; i++) {
         brand_offs[2 * i] = ss_add(&ss, rs->brands[i].id);
@@ -146,6 +161,19 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
     }
     for (size_t i = 0; i < rs->n_langs; i++)
         lang_offs[i] = ss_add(&ss, rs->langs[i]);
+    for (size_t i = 0; i < rs->n_examples; i++) {
+        const rules_example *ex = &rs->examples[i];
+        if (ex->len > UINT32_MAX)
+            goto oom;
+        examples[i].rule = ex->rule;
+        examples[i].file = rs->example_file[i];
+        examples[i].text = ss_add(&ss, ex->text);
+        examples[i].text_len = (uint32_t)ex->len;
+        examples[i].line = ex->line;
+        examples[i].col = ex->col;
+        examples[i].expect_match = ex->expect_match;
+        examples[i].is_post = ex->is_post;
+    }
     if (ss.blob.oom || ss.blob.len > UINT32_MAX)
         goto oom;
 
@@ -165,6 +193,7 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
     h.db_len = db_len;
     h.n_lex = rs->n_lex;
     h.vocab_len = rs->vocab_len;
+    h.n_examples = rs->n_examples;
 
     sb_put(&out, &h, sizeof(h));
     sb_put(&out, ss.blob.data, ss.blob.len);
@@ -227,6 +256,7 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
         sb_put(&out, &lc, sizeof(lc));
     }
     sb_put(&out, rs->vocab, rs->vocab_len);
+    sb_put(&out, examples, rs->n_examples * sizeof(*examples));
     sb_put(&out, db_bytes, db_len);
     if (out.oom)
         goto oom;
@@ -242,6 +272,7 @@ out:
     free(brand_offs);
     free(rules);
     free(lang_offs);
+    free(examples);
     free(db_bytes);
 }
 
@@ -319,6 +350,7 @@ ruleset *rules_snapshot_get(const char *dir, uint64_t files_digest, size_t n_fil
     size_t len = 0;
     uint32_t *brand_offs = NULL, *lang_offs = NULL;
     snap_rule *rules = NULL;
+    snap_example *examples = NULL;
     ruleset *rs = NULL;
     snap_hdr h;
     snap_rd r;
@@ -375,6 +407,7 @@ ruleset *rules_snapshot_get(const char *dir, uint64_t files_digest, size_t n_fil
             goto bad;
     if (rules_vocab_index(rs) != 0)
         goto oom;
+    examples = rd_array(&r, h.n_examples, sizeof(*examples));
     if (r.bad || (uint64_t)(r.end - r.p) != h.db_len || blob[h.strings_len - 1] != '\0')
         goto bad;
     rs->n_brands = h.n_brands;
@@ -391,6 +424,16 @@ ruleset *rules_snapshot_get(const char *dir, uint64_t files_digest, size_t n_fil
         if (rules[i].id >= h.strings_len || rules[i].tag >= h.strings_len ||
             rules[i].polarity < POLARITY_NEUTRAL || rules[i].polarity > POLARITY_COMPLAINT)
             goto bad;
+    for (uint64_t i = 0; i < h.n_examples; i++) {
+        const snap_example *e = &examples[i];
+        /* The text must end at its own NUL inside the blob. */
+        if (e->rule >= h.n_rules || e->file >= n_files || e->text >= h.strings_len ||
+            (uint64_t)e->text + e->text_len >= h.strings_len ||
+            blob[e->text + e->text_len] != '\0' ||
+            memchr(blob + e->text, '\0', e->text_len) || e->expect_match > 1 ||
+            e->is_post > 1 || e->line < 0 || e->col < 0)
+            goto bad;
+    }
 
     /* The blob is the one string the ruleset owns; everything points in. */
     if (!(rs->strs = malloc(sizeof(*rs->strs))))
@@ -401,7 +444,9 @@ ruleset *rules_snapshot_get(const char *dir, uint64_t files_digest, size_t n_fil
     rs->brands = calloc(h.n_brands + 1, sizeof(*rs->brands));
     rs->rules = calloc(h.n_rules + 1, sizeof(*rs->rules));
     rs->langs = calloc(h.n_langs + 1, sizeof(*rs->langs));
-    if (!rs->brands || !rs->rules || !rs->langs)
+    rs->examples = calloc(h.n_examples + 1, sizeof(*rs->examples));
+    rs->example_file = calloc(h.n_examples + 1, sizeof(*rs->example_file));
+    if (!rs->brands || !rs->rules || !rs->langs || !rs->examples || !rs->example_file)
         goto oom;
     for (uint64_t i = 0; i < h.n_brands; i++) {
         rs->brands[i].id = rs->strs[0] + brand_offs[2 * i];
@@ -415,6 +460,18 @@ ruleset *rules_snapshot_get(const char *dir, uint64_t files_digest, size_t n_fil
     }
     for (uint64_t i = 0; i < h.n_langs; i++)
         rs->langs[i] = rs->strs[0] + lang_offs[i];
+    for (uint64_t i = 0; i < h.n_examples; i++) {
+        rules_example *ex = &rs->examples[i];
+        ex->rule = examples[i].rule;
+        ex->expect_match = examples[i].expect_match;
+        ex->is_post = examples[i].is_post;
+        ex->text = rs->strs[0] + examples[i].text;
+        ex->len = examples[i].text_len;
+        ex->line = examples[i].line;
+        ex->col = examples[i].col;
+        rs->example_file[i] = examples[i].file; /* ex->file: the loader binds it */
+    }
+    rs->n_examples = h.n_examples;
     if (hs_deserialize_database(r.p, h.db_len, &rs->db) != HS_SUCCESS) {
         rs->db = NULL;
         goto bad;
@@ -443,5 +500,6 @@ out:
     free(brand_offs);
     free(rules);
     free(lang_offs);
+    free(examples);
     return rs;
 }

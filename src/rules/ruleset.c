@@ -45,6 +45,9 @@ void ruleset_free_parts(ruleset *rs)
     free(rs->vocab);
     free(rs->vocab_slots);
     free(rs->vocab_hashes);
+    free(rs->examples);
+    free(rs->example_file);
+    free(rs->files);
     if (rs->db)
         hs_free_database(rs->db);
     free(rs);
@@ -85,6 +88,16 @@ size_t ruleset_rule_count(const ruleset *rs)
 const rules_rule *ruleset_rule(const ruleset *rs, size_t i)
 {
     return i < rs->n_rules ? &rs->rules[i] : NULL;
+}
+
+size_t ruleset_example_count(const ruleset *rs)
+{
+    return rs->n_examples;
+}
+
+const rules_example *ruleset_example(const ruleset *rs, size_t i)
+{
+    return i < rs->n_examples ? &rs->examples[i] : NULL;
 }
 
 const char *ruleset_version(const ruleset *rs)

@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,7 +56,7 @@ static void test_error_unknown_key(void **state)
                  "rules_bad_unknown_key/rules.json:6:7: unknown key 'polarty' "
                  "in rule 'wait.on_hold' (did you mean 'polarity'?); expected "
                  "one of id, tag, polarity, severity, all, any, not, when, "
-                 "description");
+                 "description, examples");
     expect_error("rules_bad_top_key",
                  "rules_bad_top_key/rules.json:1:2: unknown key 'rule' in the "
                  "file (did you mean 'rules'?); expected one of brands, rules, lexicon");
@@ -141,6 +142,83 @@ static void test_error_when(void **state)
                  "rules_bad_when_brand/rules.json:3:35: rule 'b': "
                  "\"when.brands\" names unknown brand 'comcats'; use the \"id\" "
                  "of a brand defined in a \"brands\" list");
+}
+
+static void test_error_examples(void **state)
+{
+    (void)state;
+    expect_error("rules_bad_examples_key",
+                 "rules_bad_examples_key/rules.json:4:17: unknown key 'matches' "
+                 "in the \"examples\" of rule 'wait.on_hold' (did you mean "
+                 "'match'?); expected one of match, no_match");
+    expect_error("rules_bad_examples_type",
+                 "rules_bad_examples_type/rules.json:3:16: rule 'wait.on_hold': "
+                 "\"examples\" must be an object {\"match\": [...], "
+                 "\"no_match\": [...]} of example posts");
+    expect_error("rules_bad_examples_list",
+                 "rules_bad_examples_list/rules.json:3:26: rule 'wait.on_hold': "
+                 "\"examples.match\" must be a list of posts, each a text or a "
+                 "whole post object, e.g. [\"on hold for an hour\"]");
+    expect_error("rules_bad_examples_item",
+                 "rules_bad_examples_item/rules.json:3:46: rule 'wait.on_hold': "
+                 "\"examples.no_match\" item 2 must be a post's text (a string) "
+                 "or a whole post (an object)");
+    expect_error("rules_bad_examples_empty",
+                 "rules_bad_examples_empty/rules.json:3:38: rule 'wait.on_hold': "
+                 "\"examples.match\" item 2 is an empty string; write the text "
+                 "of a post that should make the rule fire");
+}
+
+static void assert_example(const ruleset *rs, size_t i, const char *rule,
+                           bool expect_match, bool is_post, const char *text,
+                           const char *file, int line, int col)
+{
+    const rules_example *ex = ruleset_example(rs, i);
+    assert_non_null(ex);
+    assert_string_equal(ruleset_rule(rs, ex->rule)->id, rule);
+    assert_int_equal(ex->expect_match, expect_match);
+    assert_int_equal(ex->is_post, is_post);
+    assert_string_equal(ex->text, text);
+    assert_int_equal(ex->len, strlen(text));
+    assert_string_equal(ex->file, file);
+    assert_int_equal(ex->line, line);
+    assert_int_equal(ex->col, col);
+}
+
+/* Examples in file and rule order, "match" first; objects re-serialised
+ * compactly; positions of the example values (hand-counted). */
+static void test_examples_loaded(void **state)
+{
+    (void)state;
+    ruleset *rs = load_ok(DATA "rules_examples_ok");
+    const char *rules = DATA "rules_examples_ok/rules.json";
+    const char *praise = DATA "rules_examples_ok/zz-praise.json";
+
+    assert_int_equal(ruleset_example_count(rs), 14);
+    assert_example(rs, 0, "wait.on_hold", true, false,
+                   "been on hold with @comcastcares for an hour", rules, 7, 18);
+    assert_example(rs, 2, "wait.on_hold", true, false,
+                   "ON HOLD again, \"please hold\" they say, \xc3\xa7" "a suffit",
+                   rules, 9, 18);
+    assert_example(rs, 4, "wait.on_hold", false, false,
+                   "no hold music, just on hold silence", rules, 10, 37);
+    assert_example(rs, 8, "vip.spanish", true, true,
+                   "{\"id\":\"p1\",\"platform\":\"blog\",\"text\":\"necesito "
+                   "ayuda\",\"lang\":\"es\",\"author\":{\"handle\":\"ana\","
+                   "\"followers\":5000}}", rules, 19, 18);
+    /* "no_match" is written first in this file; "match" is still stored first. */
+    assert_example(rs, 12, "praise.thanks", true, false,
+                   "thanks dell, fixed in a day", praise, 3, 61);
+    assert_example(rs, 13, "praise.thanks", false, false, "no thanks to you",
+                   praise, 3, 30);
+    assert_null(ruleset_example(rs, 14));
+    ruleset_unref(rs);
+
+    /* A ruleset without examples has none. */
+    rs = load_ok(DATA "rules_match");
+    assert_int_equal(ruleset_example_count(rs), 0);
+    assert_null(ruleset_example(rs, 0));
+    ruleset_unref(rs);
 }
 
 static void test_error_regex(void **state)
@@ -272,6 +350,8 @@ int main(void)
         cmocka_unit_test(test_error_values),
         cmocka_unit_test(test_error_only_not),
         cmocka_unit_test(test_error_when),
+        cmocka_unit_test(test_error_examples),
+        cmocka_unit_test(test_examples_loaded),
         cmocka_unit_test(test_error_regex),
         cmocka_unit_test(test_error_directory),
         cmocka_unit_test(test_dedup),

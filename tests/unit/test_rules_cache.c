@@ -550,6 +550,18 @@ static void assert_same_ruleset(const ruleset *a, const ruleset *b)
     assert_memory_equal(a->pat_brands, b->pat_brands,
                         a->pat_brand_off[a->n_patterns] * sizeof(*a->pat_brands));
     assert_int_equal(ruleset_stats(a).db_bytes, ruleset_stats(b).db_bytes);
+    assert_int_equal(ruleset_example_count(a), ruleset_example_count(b));
+    for (size_t i = 0; i < ruleset_example_count(a); i++) {
+        const rules_example *ea = ruleset_example(a, i), *eb = ruleset_example(b, i);
+        assert_int_equal(ea->rule, eb->rule);
+        assert_int_equal(ea->expect_match, eb->expect_match);
+        assert_int_equal(ea->is_post, eb->is_post);
+        assert_int_equal(ea->len, eb->len);
+        assert_string_equal(ea->text, eb->text);
+        assert_string_equal(ea->file, eb->file);
+        assert_int_equal(ea->line, eb->line);
+        assert_int_equal(ea->col, eb->col);
+    }
 }
 
 /* The snapshot entry's path ("*.rset"). */
@@ -572,8 +584,11 @@ static const char *const RULES_WHEN =
     " \"rules\": [{\"id\": \"hold\", \"tag\": \"wait_time\", \"polarity\": \"complaint\","
     " \"severity\": 30, \"all\": [\"on hold\"], \"any\": [\"hour\", {\"regex\": \"\\\\d+ min\"}],"
     " \"not\": [\"no hold\"], \"when\": {\"lang\": [\"en\", \"es\"], \"brands\": [\"dell\"],"
-    " \"min_followers\": 10, \"retweet\": false}},"
-    " {\"id\": \"thanks\", \"tag\": \"thanks\", \"polarity\": \"praise\", \"any\": [\"thank you\"]}]}\n";
+    " \"min_followers\": 10, \"retweet\": false},\n"
+    "  \"examples\": {\"match\": [{\"text\": \"dell: on hold an hour\", \"lang\": \"en\"}],"
+    " \"no_match\": [\"no hold\", \"on hold 5 min\"]}},\n"
+    " {\"id\": \"thanks\", \"tag\": \"thanks\", \"polarity\": \"praise\", \"any\": [\"thank you\"],"
+    " \"examples\": {\"match\": [\"thank you \\\"so\\\" much\"]}}]}\n";
 
 static void test_snapshot_hit_restores_everything(void **state)
 {
@@ -611,6 +626,49 @@ static void test_snapshot_hit_restores_everything(void **state)
     ruleset_unref(parsed.rs);
     ruleset_unref(snap.rs);
     ruleset_unref(edited.rs);
+    rm_tree(t.root);
+}
+
+/* Examples come back from a snapshot with their texts and positions, and
+ * with the paths of the directory actually read: the snapshot key covers
+ * the files' names and bytes, not where they live. */
+static void test_snapshot_examples(void **state)
+{
+    tmp t;
+    char other[512], want[600];
+    (void)state;
+    tmp_make(&t, RULES_WHEN);
+
+    load_result parsed = load_opts(t.rules, t.cache, 0, true);
+    assert_int_equal(ruleset_example_count(parsed.rs), 4);
+    const rules_example *ex = ruleset_example(parsed.rs, 0);
+    assert_true(ex->is_post);
+    assert_true(ex->expect_match);
+    assert_string_equal(ex->text, "{\"text\":\"dell: on hold an hour\",\"lang\":\"en\"}");
+    assert_int_equal(ex->line, 3);
+    assert_int_equal(ex->col, 26);
+    ex = ruleset_example(parsed.rs, 3);
+    assert_string_equal(ruleset_rule(parsed.rs, ex->rule)->id, "thanks");
+    assert_string_equal(ex->text, "thank you \"so\" much");
+
+    load_result snap = load_opts(t.rules, t.cache, 0, true);
+    assert_true(snap.hit);
+    assert_same_ruleset(parsed.rs, snap.rs);
+
+    snprintf(other, sizeof(other), "%s/other", t.root);
+    assert_int_equal(mkdir(other, 0755), 0);
+    put_file(other, "rules.json", RULES_WHEN);
+    load_result moved = load_opts(other, t.cache, 0, true);
+    assert_true(moved.hit);
+    snprintf(want, sizeof(want), "%s/rules.json", other);
+    for (size_t i = 0; i < ruleset_example_count(moved.rs); i++)
+        assert_string_equal(ruleset_example(moved.rs, i)->file, want);
+    assert_int_equal(ruleset_example(moved.rs, 3)->line,
+                     ruleset_example(parsed.rs, 3)->line);
+
+    ruleset_unref(parsed.rs);
+    ruleset_unref(snap.rs);
+    ruleset_unref(moved.rs);
     rm_tree(t.root);
 }
 
@@ -656,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_default_dir),
         cmocka_unit_test(test_checksum_sees_every_byte),
         cmocka_unit_test(test_snapshot_hit_restores_everything),
+        cmocka_unit_test(test_snapshot_examples),
         cmocka_unit_test(test_snapshot_damage_rebuilt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
