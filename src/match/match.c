@@ -379,8 +379,8 @@ static float match_valence(const ruleset *rs, match_scratch *ms, uint32_t *n_lex
             sum += v;
         (*n_lex)++;
     }
-    /* "thanks for" a negative post is not praise. */
-    sum += sum < 0 && sarcastic > 0 ? -sarcastic : sarcastic;
+    /* "thanks for" a clearly negative post is not praise. */
+    sum += sum <= -cfg->sarcasm_threshold && sarcastic > 0 ? -sarcastic : sarcastic;
     return (float)sum;
 }
 

@@ -21,7 +21,7 @@
  *     intensifier right before it by intensifier_factor; with a contrast
  *     word in the post, terms before the last one count contrast_before,
  *     after it contrast_after; sarcastic terms (positive) count negative
- *     when the rest sums negative. A negator or intensifier inside a term's
+ *     when the rest sums to -sarcasm_threshold or less. A negator or intensifier inside a term's
  *     hit is part of that term, not a modifier.
  *   - Hashtags: "#shameonyou" is also scanned as "shame on you" when it
  *     splits wholly into words of the rules' vocabulary (the fewest words;

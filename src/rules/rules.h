@@ -115,6 +115,8 @@ typedef struct rules_lexicon {
     double intensifier_factor;  /* a term right after an intensifier (1.3) */
     double contrast_before;     /* terms before the last contrast word (0.5) */
     double contrast_after;      /* terms after it (1.5) */
+    double sarcasm_threshold;   /* sarcastic terms turn negative when the
+                                   rest of the post sums to -this or less (2) */
     size_t n_terms;             /* weighted terms (not counting modifiers) */
 } rules_lexicon;
 

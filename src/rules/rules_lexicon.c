@@ -5,7 +5,8 @@
  *   {"lexicon": {
  *      "settings": {"threshold": 1.5, "weight": 10, "negation_window": 3,
  *                   "negation_factor": -0.75, "intensifier_factor": 1.3,
- *                   "contrast_before": 0.5, "contrast_after": 1.5},
+ *                   "contrast_before": 0.5, "contrast_after": 1.5,
+ *                   "sarcasm_threshold": 2},
  *      "negators": ["not", "never", ...],
  *      "intensifiers": ["so", "very", ...],
  *      "contrast": ["but", "however", ...],
@@ -32,7 +33,8 @@ static const char *const lex_keys[] = {
     "settings", "negators", "intensifiers", "contrast", "terms", "description", NULL};
 static const char *const lex_settings_keys[] = {
     "threshold", "weight", "negation_window", "negation_factor",
-    "intensifier_factor", "contrast_before", "contrast_after", NULL};
+    "intensifier_factor", "contrast_before", "contrast_after",
+    "sarcasm_threshold", NULL};
 static const char *const lex_group_keys[] = {
     "valence", "terms", "sarcastic", "description", NULL};
 
@@ -46,6 +48,7 @@ void rules_lexicon_defaults(rules_lexicon *lx)
     lx->intensifier_factor = 1.3;
     lx->contrast_before = 0.5;
     lx->contrast_after = 1.5;
+    lx->sarcasm_threshold = 2;
 }
 
 /* Fail at v, else at the key holding it in parent, else at parent. */
@@ -96,7 +99,8 @@ static int lex_settings(rules_ld *ld, json_t *s)
         lex_number(ld, s, "negation_factor", -10, 10, &lx->negation_factor) != 0 ||
         lex_number(ld, s, "intensifier_factor", 0, 10, &lx->intensifier_factor) != 0 ||
         lex_number(ld, s, "contrast_before", 0, 10, &lx->contrast_before) != 0 ||
-        lex_number(ld, s, "contrast_after", 0, 10, &lx->contrast_after) != 0)
+        lex_number(ld, s, "contrast_after", 0, 10, &lx->contrast_after) != 0 ||
+        lex_number(ld, s, "sarcasm_threshold", 0, 100, &lx->sarcasm_threshold) != 0)
         return -1;
     lx->negation_window = (uint32_t)window;
     ld->lex_settings_file = ld->file;

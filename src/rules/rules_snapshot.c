@@ -252,6 +252,7 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
         lc.intensifier_factor = rs->lexicon.intensifier_factor;
         lc.contrast_before = rs->lexicon.contrast_before;
         lc.contrast_after = rs->lexicon.contrast_after;
+        lc.sarcasm_threshold = rs->lexicon.sarcasm_threshold;
         lc.n_terms = rs->lexicon.n_terms;
         sb_put(&out, &lc, sizeof(lc));
     }
