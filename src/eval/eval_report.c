@@ -57,8 +57,10 @@ static eval_miss *eval_sorted_misses(const eval_misses *ms)
 
     if (!m)
         return NULL;
-    memcpy(m, ms->m, ms->n * sizeof(*m));
-    qsort(m, ms->n, sizeof(*m), eval_miss_cmp);
+    if (ms->n) { /* ms->m is NULL until the first miss is kept */
+        memcpy(m, ms->m, ms->n * sizeof(*m));
+        qsort(m, ms->n, sizeof(*m), eval_miss_cmp);
+    }
     return m;
 }
 
