@@ -23,6 +23,8 @@ static void usage(FILE *out)
         "modes:\n"
         "  classify [--rules DIR] [--rejected FILE] [FILE...]\n"
         "                 JSON lines in, one enriched event per line out\n"
+        "  eval [--rules DIR] [--map GOLD=POL[+POL...],...] [--json FILE] FILE...\n"
+        "                 score the rules against gold-labelled JSON lines\n"
         "  check-rules [DIR]\n"
         "                 validate and compile a rules directory, run its examples\n"
         "  test-rules [--rules DIR] [DIR]\n"
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
     } modes[] = {
         {"classify", cmd_classify},  {"check-rules", cmd_check_rules},
         {"test-rules", cmd_test_rules},
+        {"eval", cmd_eval},
         {"run", cmd_run},            {"broker", cmd_broker},
         {"demo", cmd_demo},          {"generate", cmd_generate},
     };
