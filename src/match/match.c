@@ -300,8 +300,9 @@ static int match_hashtags(match_scratch *ms, const ruleset *rs,
     return 0;
 }
 
-/* Words strictly between byte offsets a <= b, or SIZE_MAX when a sentence
- * ends in between (a negation does not reach past it). */
+/* Words strictly between byte offsets a <= b, or SIZE_MAX when a clause
+ * ends in between (a negation does not reach past it: "no thanks, I'm
+ * good" is not "not good"). */
 static size_t match_words_between(const unsigned char *t, size_t a, size_t b)
 {
     size_t spaces = 0;
@@ -309,7 +310,8 @@ static size_t match_words_between(const unsigned char *t, size_t a, size_t b)
         unsigned char c = t[i];
         if (c == ' ')
             spaces++;
-        else if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n')
+        else if (c == '.' || c == '!' || c == '?' || c == ';' || c == ',' ||
+                 c == '\n')
             return SIZE_MAX;
     }
     return spaces ? spaces - 1 : 0;
@@ -319,6 +321,17 @@ static bool match_occ_inside(const match_occ *in, const match_occ *outer)
 {
     return outer->start <= in->start && outer->end >= in->end &&
            outer->end - outer->start > in->end - in->start;
+}
+
+/* Is a counted weighted term hit inside [a, b)? */
+static bool match_term_between(const ruleset *rs, const match_occ *occ, size_t n,
+                               const bool *keep, uint32_t a, uint32_t b)
+{
+    for (size_t j = 0; j < n; j++)
+        if (keep[j] && rs->lex[occ[j].lex].kind == RULES_LEX_TERM &&
+            occ[j].start >= a && occ[j].end <= b)
+            return true;
+    return false;
 }
 
 /* The lexicon's valence of the hits in ms->occ (see match.h). */
@@ -343,7 +356,7 @@ static float match_valence(const ruleset *rs, match_scratch *ms, uint32_t *n_lex
         occ[j] = x;
     }
     /* A modifier inside a weighted term's hit belongs to the term. */
-    bool keep[MATCH_MAX_OCC];
+    bool keep[MATCH_MAX_OCC] = {false};
     for (size_t i = 0; i < n; i++) {
         keep[i] = true;
         for (size_t j = 0; j < n && keep[i]; j++)
@@ -365,7 +378,10 @@ static float match_valence(const ruleset *rs, match_scratch *ms, uint32_t *n_lex
                 (m->kind != RULES_LEX_NEGATOR && m->kind != RULES_LEX_INTENSIFIER))
                 continue;
             gap = match_words_between(ms->text, occ[k].end, occ[i].start);
-            if (m->kind == RULES_LEX_NEGATOR && gap < cfg->negation_window) {
+            /* A negator reaches the first term after it, not every one
+             * in its window ("not bad, great" is not "not great"). */
+            if (m->kind == RULES_LEX_NEGATOR && gap < cfg->negation_window &&
+                !match_term_between(rs, occ, n, keep, occ[k].end, occ[i].start)) {
                 v *= cfg->negation_factor;
             } else if (m->kind == RULES_LEX_INTENSIFIER && gap == 0) {
                 v *= cfg->intensifier_factor;

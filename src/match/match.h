@@ -17,7 +17,8 @@
  *   - Lexicon (rules_lexicon.c): every weighted term hit is scored, in text
  *     order: a term inside a longer term's hit does not count ("no problem"
  *     is not "problem"); a negator up to negation_window words before it
- *     (no sentence break between) multiplies it by negation_factor; an
+ *     (no clause break [.!?;,] and no other term between) multiplies it by
+ *     negation_factor; an
  *     intensifier right before it by intensifier_factor; with a contrast
  *     word in the post, terms before the last one count contrast_before,
  *     after it contrast_after; sarcastic terms (positive) count negative

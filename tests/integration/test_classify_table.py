@@ -34,7 +34,8 @@ TABLE = [
     ("ＣＯＭＣＡＳＴ internet is down again. Third time this week.", ["comcast"], "complaint"),
     ("Concert at the Comcast Center tonight was great", [], "praise"),
     ("sprint planning went long today, time for coffee", [], "neutral"),
-    ("Beautiful sunset over the lake this evening", [], "neutral"),
+    # Praise without a brand: the lexicon reads sentiment whoever it is about.
+    ("Beautiful sunset over the lake this evening", [], "praise"),
     ("General Motors announced a recall of 30,000 trucks today", ["gm"], "neutral"),
     ("I hate Comcast so much", ["comcast"], "complaint"),
     ("@Zappos my package says delivered but it's not here", ["zappos"], "complaint"),

@@ -273,7 +273,7 @@ static void test_scratch_swap(void **state)
     assert_string_equal(fx_match(&f, text), "comcast|nest,regex.hold");
     f.rs = big;
     assert_string_equal(fx_match(&f, text),
-                        "comcast|wait.on_hold,refund.request");
+                        "comcast|care.long_wait,wait.on_hold,refund.request");
     f.rs = small;
     assert_string_equal(fx_match(&f, text), "comcast|nest,regex.hold");
     ruleset_unref(big);
@@ -284,22 +284,24 @@ static void test_default_real_posts(void **state)
 {
     static const char *const table[][2] = {
         {"@comcastcares I've been on hold for an hour!!! worst customer service ever",
-         "comcast|complaint.strong_negative,wait.on_hold,service.bad"},
+         "comcast|care.long_wait,complaint.strong_negative,wait.on_hold,service.bad"},
         {"Just wasted 2 1/2 hours of my life on the phone with Comcast. Still no internet.",
-         "comcast|wait.wasted_time,wait.still_waiting,outage.down"},
+         "comcast|care.no_service,care.own_trouble,wait.wasted_time,"
+         "wait.still_waiting,outage.down"},
         {"Worst automated customer service ever. @DellCares your phone tree is a maze",
          "dell|complaint.strong_negative,phone.automated,service.bad"},
         {"bad customer service is my pet peeve. UGH! @Sprint",
-         "sprint|complaint.frustration,service.bad"},
+         "sprint|care.own_trouble,complaint.frustration,service.bad"},
         {"MY T-MOBILE SERVICE HAS BEEN DOWN ALL DAY!!!!!!!! FIX IT",
-         "tmobile|complaint.frustration,outage.down"},
+         "tmobile|care.fix_request,complaint.frustration,outage.down"},
         {"T‑Mobile has no bars in my building, dropped calls all day",
          "tmobile|outage.coverage"},
         {"dropped calls all day at the office", "|"},
         {"@JetBlue my flight was cancelled and nobody at the gate will help",
-         "jetblue|service.bad,travel.disruption"},
+         "jetblue|care.disruption,service.bad,travel.disruption"},
         {"Pizza Hut delivery never arrived. 2 hours and counting.",
-         "pizzahut|wait.still_waiting,delivery.missing"},
+         "pizzahut|care.not_done,care.long_wait,wait.still_waiting,"
+         "delivery.missing"},
         {"customer service by @comcastcares rules", "comcast|praise.rules"},
         {"Zappos customer service gets an A+ from me. Thank you!",
          "zappos|praise.thanks,praise.great"},
@@ -313,7 +315,7 @@ static void test_default_real_posts(void **state)
          "sprint|staff.rude"},
         {"gm everyone, coffee time", "|"},
         {"I'm switching to T-Mobile, Sprint is done. cancel my service today",
-         "tmobile,sprint|churn.cancel"},
+         "tmobile,sprint|churn.threat,churn.cancel_request"},
         {"great, another outage. not great @xfinity", "comcast|outage.down"},
         {"no thanks, I'm good", "|"},
         {"thanks for nothing @DellCares", "dell|"},

@@ -315,7 +315,7 @@ static void test_default_rules_load(void **state)
     (void)state;
     ruleset *rs = load_ok(EARSHOT_SOURCE_DIR "/rules");
     rules_stats st = ruleset_stats(rs);
-    assert_int_equal(st.n_files, 6);
+    assert_int_equal(st.n_files, 7);
     assert_true(ruleset_lexicon(rs)->present);
     assert_true(ruleset_lexicon(rs)->n_terms >= 300);
     assert_int_equal(st.n_brands, 12);
