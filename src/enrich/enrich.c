@@ -233,6 +233,20 @@ static int enrich_tag_seen(const ruleset *rs, const match_result *m,
     return 0;
 }
 
+/* v with two decimals ("-3.25", "0.00"), without printf on the hot path. */
+static int enrich_fixed2(jbuf *out, double v) {
+    int64_t c = (int64_t)(v * 100 + (v < 0 ? -0.5 : 0.5));
+    int rc = 0;
+    if (c < 0) {
+        rc |= ENRICH_LIT(out, "-");
+        c = -c;
+    }
+    rc |= jbuf_int(out, c / 100);
+    char frac[3] = {(char)('.'), (char)('0' + c % 100 / 10), (char)('0' + c % 10)};
+    rc |= jbuf_raw(out, frac, 3);
+    return rc;
+}
+
 int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
                  const match_result *m, int64_t now, jbuf *out,
                  enrich_summary *sum) {
@@ -287,7 +301,12 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
 
     rc |= ENRICH_LIT(out, "],\"polarity\":\"");
     rc |= jbuf_cstr(out, polarity_name(pol));
-    rc |= ENRICH_LIT(out, "\",\"labels\":[");
+    rc |= ENRICH_LIT(out, "\"");
+    if (ruleset_lexicon(rs)->present) {
+        rc |= ENRICH_LIT(out, ",\"valence\":");
+        rc |= enrich_fixed2(out, m->valence);
+    }
+    rc |= ENRICH_LIT(out, ",\"labels\":[");
     first = 1;
     for (uint32_t i = 0; i < n_rules; i++) {
         const rules_rule *r = ruleset_rule(rs, m->rules[i]);

@@ -6,6 +6,8 @@
  *   {"id","platform","created_at","author":{"handle","followers","verified"},
  *    "lang","text","is_retweet","is_reply",
  *    "brands":[{"id","name"}], "polarity":"complaint|praise|question|neutral",
+ *    "valence":-3.25 (the lexicon's score, two decimals; only when the
+ *    rules have a lexicon),
  *    "labels":[tag...], "matched_rules":[{"id","tag"}],
  *    "priority":0..100, "respond_by":"YYYY-MM-DDTHH:MM:SSZ" (complaints and
  *    questions only, else omitted), "rules_version":"..."}
