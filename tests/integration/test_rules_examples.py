@@ -9,6 +9,7 @@ positions were counted by hand.
 
 usage: test_rules_examples.py EARSHOT_BINARY
 """
+import json
 import os
 import subprocess
 import sys
@@ -152,6 +153,27 @@ examples: 3 passed, 6 failed
     check("unknown option: exit 2", rc == 2 and "usage: earshot test-rules" in err, f"rc={rc}")
     rc, out, err = run("test-rules", "--help")
     check("--help: exit 0", rc == 0 and out.startswith("usage: earshot test-rules"), f"rc={rc}")
+
+    # The default rules: every rule says what it is for with at least one
+    # `match` example, and check-rules runs all of them (count checked here,
+    # so a file the loader skipped or an example it dropped shows up).
+    rules_dir = os.path.join(src, "rules")
+    total = 0
+    without = []
+    for name in sorted(os.listdir(rules_dir)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(rules_dir, name), encoding="utf-8") as f:
+            doc = json.load(f)
+        for rule in doc.get("rules", []):
+            examples = rule.get("examples", {})
+            if not examples.get("match"):
+                without.append(f"{name}: {rule['id']}")
+            total += len(examples.get("match", [])) + len(examples.get("no_match", []))
+    check("default rules: every rule has a match example", without == [], ", ".join(without))
+    rc, out, err = run("check-rules", rules_dir)
+    check("default rules: check-rules exit 0", rc == 0, f"rc={rc} {err!r}")
+    check(f"default rules: {total} examples ok", f"\n{total} examples ok\n" in out, out)
 
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
