@@ -23,6 +23,8 @@ static void usage(FILE *out)
         "modes:\n"
         "  classify [--rules DIR] [--rejected FILE] [FILE...]\n"
         "                 JSON lines in, one enriched event per line out\n"
+        "  eval [--rules DIR] [--map GOLD=POL[+POL...],...] [--json FILE] FILE...\n"
+        "                 score the rules against gold-labelled JSON lines\n"
         "  check-rules [DIR]\n"
         "                 validate and compile a rules directory\n"
         "  run [-c CONFIG] [-b BROKERS] [--rules DIR] [-X prop=val ...]\n"
@@ -43,6 +45,7 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } modes[] = {
         {"classify", cmd_classify},  {"check-rules", cmd_check_rules},
+        {"eval", cmd_eval},
         {"run", cmd_run},            {"broker", cmd_broker},
         {"demo", cmd_demo},          {"generate", cmd_generate},
     };

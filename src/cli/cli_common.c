@@ -4,6 +4,7 @@
 #include "cli/cli_common.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -45,4 +46,21 @@ int cli_parse_size(const char *s, size_t min, size_t max, size_t *out)
         return -1;
     *out = (size_t)v;
     return 0;
+}
+
+ruleset *cli_load_rules(const char *mode, const char *dir, bool use_cache,
+                        char *err, size_t err_size)
+{
+    char cache_dir[4096], warn[512] = "";
+    rules_load_opts lo = {.warn = warn, .warn_size = sizeof(warn)};
+    ruleset *rs;
+
+    /* No $EARSHOT_CACHE or $HOME (a bare container): compile, say nothing;
+     * that is the documented fallback, not trouble. */
+    if (use_cache && !rules_cache_default_dir(cache_dir, sizeof(cache_dir)))
+        lo.cache_dir = cache_dir;
+    rs = ruleset_load_opts(dir, &lo, err, err_size);
+    if (rs && *warn)
+        fprintf(stderr, "earshot %s: %s\n", mode, warn);
+    return rs;
 }

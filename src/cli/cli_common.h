@@ -4,7 +4,10 @@
 #ifndef EARSHOT_CLI_COMMON_H
 #define EARSHOT_CLI_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "rules/rules.h"
 
 /* The rules directory used when none is given: $EARSHOT_RULES, else ./rules
  * when it exists, else the rules/ of the source tree this binary was built
@@ -13,5 +16,14 @@ const char *cli_default_rules_dir(void);
 
 /* Parses a decimal integer in [min, max]. Returns 0, or -1 when s is not one. */
 int cli_parse_size(const char *s, size_t min, size_t max, size_t *out);
+
+/* Loads a rules directory for a one-shot mode (classify, eval) through the
+ * compiled-rule cache that `earshot run` uses (rules_cache_default_dir), so
+ * unchanged rules are not compiled again on every call; use_cache false
+ * compiles every time. Cache trouble is printed to stderr as
+ * "earshot MODE: rules cache: ..." and never fails the load. NULL + err
+ * (the loader's "FILE:LINE:COL: ..." sentence) when the rules are invalid. */
+ruleset *cli_load_rules(const char *mode, const char *dir, bool use_cache,
+                        char *err, size_t err_size);
 
 #endif

@@ -158,7 +158,7 @@ static void classify_usage(FILE *out)
 {
     fprintf(out,
         "usage: earshot classify [--rules DIR] [--rejected FILE] [--max-bytes N]\n"
-        "                        [--now EPOCH] [--summary] [FILE...]\n"
+        "                        [--now EPOCH] [--summary] [--no-cache] [FILE...]\n"
         "\n"
         "Reads JSON lines (posts) from FILEs or stdin and writes one enriched event\n"
         "per accepted line to stdout, in input order. Each line that cannot be\n"
@@ -171,6 +171,8 @@ static void classify_usage(FILE *out)
         "  --max-depth N     reject JSON nested deeper than N (default %d)\n"
         "  --now EPOCH       the clock for posts without created_at (default: now)\n"
         "  --summary         print counts per polarity to stderr at the end\n"
+        "  --no-cache        compile the rules instead of using the compiled-rule\n"
+        "                    cache ($EARSHOT_CACHE/rules, else ~/.cache/earshot/rules)\n"
         "\n"
         "Exit status: 0 when every line was read (rejections included), 1 when an\n"
         "input could not be read, 2 for invalid rules or usage.\n",
@@ -186,12 +188,13 @@ int cmd_classify(int argc, char **argv)
         {"max-depth", required_argument, NULL, 'd'},
         {"now", required_argument, NULL, 'n'},
         {"summary", no_argument, NULL, 's'},
+        {"no-cache", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *rules_dir = cli_default_rules_dir();
     const char *rejected_path = NULL;
-    int summary = 0, opt, rc = 0;
+    int summary = 0, opt, rc = 0, use_cache = 1;
     engine_config cfg;
     classify_ctx cc;
     char err[1024];
@@ -228,12 +231,13 @@ int cmd_classify(int argc, char **argv)
             break;
         }
         case 's': summary = 1; break;
+        case 'C': use_cache = 0; break;
         case 'h': classify_usage(stdout); return 0;
         default: classify_usage(stderr); return 2;
         }
     }
 
-    rs = ruleset_load(rules_dir, err, sizeof(err));
+    rs = cli_load_rules("classify", rules_dir, use_cache, err, sizeof(err));
     if (!rs) {
         fprintf(stderr, "earshot classify: %s\n", err);
         return 2;
