@@ -124,6 +124,7 @@ typedef struct model_train_opts {
     size_t min_count;    /* a feature must occur in this many posts, default 2 */
     size_t max_features; /* default 50000 */
     uint64_t seed;       /* shuffles the folds, default 1 */
+    int balanced;        /* weigh classes equally in the loss, default 1 */
 } model_train_opts;
 
 void model_train_opts_default(model_train_opts *o);
@@ -139,10 +140,11 @@ model *model_train(const model_data *d, const model_train_opts *o,
 /* Stratified k-fold cross-validation: posts are shuffled per class with the
  * seed and dealt to folds in turn; each fold is predicted by a model trained
  * (vocabulary, IDF, pruning included) on the other folds. Writes the
- * out-of-fold predicted class of each post to pred[model_data_posts(d)] and,
- * when fold is not NULL, the fold of each post. Returns 0, -1 with err. */
+ * out-of-fold predicted class of each post to pred[model_data_posts(d)]
+ * and, when probs is not NULL, its class probabilities to
+ * probs[posts x classes]. Returns 0, -1 with err. */
 int model_cross_validate(const model_data *d, const model_train_opts *o,
-                         size_t folds, uint32_t *pred, uint32_t *fold,
+                         size_t folds, uint32_t *pred, double *probs,
                          char *err, size_t err_size);
 
 /* ---- the model -------------------------------------------------------- */

@@ -234,6 +234,7 @@ void model_train_opts_default(model_train_opts *o)
     o->min_count = 2;
     o->max_features = 50000;
     o->seed = 1;
+    o->balanced = 1;
 }
 
 /* ---- the optimisation problem ----------------------------------------- */
@@ -244,6 +245,7 @@ typedef struct lr_prob {
     const uint32_t *col; /* local feature ids */
     const double *val;
     const uint32_t *y;
+    const double *cw;    /* [K] weight of a post of each class */
     double l2;
     double *z;           /* [K] scratch */
 } lr_prob;
@@ -271,13 +273,14 @@ static double lr_eval(const lr_prob *p, const double *th, double *g, double *pro
                 mx = p->z[c];
         for (size_t c = 0; c < K; c++)
             sum += exp(p->z[c] - mx);
-        f += log(sum) + mx - p->z[p->y[i]];
+        double cw = p->cw[p->y[i]];
+        f += cw * (log(sum) + mx - p->z[p->y[i]]);
         for (size_t c = 0; c < K; c++) {
             /* r = p_c - [c == y]: the gradient of the loss by z_c */
             double pc = exp(p->z[c] - mx) / sum;
             if (probs)
                 probs[i * K + c] = pc;
-            p->z[c] = pc - (c == p->y[i] ? 1.0 : 0.0);
+            p->z[c] = cw * (pc - (c == p->y[i] ? 1.0 : 0.0));
         }
         for (size_t e = p->off[i]; e < p->off[i + 1]; e++) {
             double *gw = g + (size_t)p->col[e] * K;
@@ -437,7 +440,7 @@ static model *train_fit(const model_data *d, const size_t *rows, size_t n_rows,
     uint32_t *df = calloc(d->n_feats ? d->n_feats : 1, sizeof(uint32_t));
     uint32_t *g2l = malloc((d->n_feats ? d->n_feats : 1) * sizeof(uint32_t));
     uint32_t *glob = NULL, *col = NULL, *y = NULL;
-    double *idf = NULL, *val = NULL, *th = NULL, *z = NULL;
+    double *idf = NULL, *val = NULL, *th = NULL, *z = NULL, *cw = NULL;
     fit_key *key = NULL;
     size_t *off = NULL, *seen = calloc(K ? K : 1, sizeof(size_t));
     model *m = NULL;
@@ -473,8 +476,15 @@ static model *train_fit(const model_data *d, const size_t *rows, size_t n_rows,
     off = malloc((n_rows + 1) * sizeof(size_t));
     y = malloc((n_rows ? n_rows : 1) * sizeof(uint32_t));
     z = malloc(K * sizeof(double));
-    if (!glob || !idf || !col || !val || !off || !y || !z)
+    cw = malloc(K * sizeof(double));
+    if (!glob || !idf || !col || !val || !off || !y || !z || !cw)
         goto oom;
+    /* Balanced: every class weighs as much in the loss as any other, n /
+     * (classes x posts of the class), so a minority class is not traded away
+     * for accuracy on the majority. */
+    for (size_t c = 0; c < K; c++)
+        cw[c] = o->balanced && seen[c] ? (double)n_rows / ((double)present * (double)seen[c])
+                                       : 1.0;
 
     for (pass = 0; pass < 2; pass++) {
         lr_prob p;
@@ -514,7 +524,7 @@ static model *train_fit(const model_data *d, const size_t *rows, size_t n_rows,
         if (!th)
             goto oom;
         p = (lr_prob){.n = n_rows, .F = F, .K = K, .off = off, .col = col,
-                      .val = val, .y = y, .l2 = o->l2, .z = z};
+                      .val = val, .y = y, .cw = cw, .l2 = o->l2, .z = z};
         if (lr_minimise(&p, th, o->epochs))
             goto oom;
         if (F <= o->max_features || pass == 1) {
@@ -597,6 +607,7 @@ done:
     free(val);
     free(th);
     free(z);
+    free(cw);
     free(off);
     free(seen);
     return m;
@@ -629,7 +640,7 @@ static uint64_t train_rand(uint64_t *s)
 }
 
 int model_cross_validate(const model_data *d, const model_train_opts *o,
-                         size_t folds, uint32_t *pred, uint32_t *fold_out,
+                         size_t folds, uint32_t *pred, double *probs,
                          char *err, size_t err_size)
 {
     size_t n = d->n_posts, K = d->n_classes, deal = 0;
@@ -693,12 +704,12 @@ int model_cross_validate(const model_data *d, const model_train_opts *o,
                 if (g2m[d->ids[e]] != TRAIN_EMPTY)
                     ids[k++] = g2m[d->ids[e]];
             pred[i] = model_score(m, ids, k, scores);
+            if (probs)
+                memcpy(probs + i * K, scores, K * sizeof(double));
         }
         model_free(m);
         free(g2m);
     }
-    if (fold_out)
-        memcpy(fold_out, fold, n * sizeof(uint32_t));
     rc = 0;
 out:
     free(perm);
