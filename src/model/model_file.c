@@ -370,7 +370,7 @@ typedef struct file_pos {
 
 typedef struct file_step {
     const char *key; /* an object member, or NULL: */
-    size_t index;    /* an array item */
+    size_t index;    /* an array item; for a member: 1 = point at its key */
 } file_step;
 
 static void pos_adv(file_pos *fp)
@@ -454,11 +454,14 @@ static void file_locate(const char *buf, size_t len, const file_step *path,
             if (path[k].key) {
                 const char *ks;
                 size_t kl;
+                file_pos key_at = fp;
                 pos_string(&fp, &ks, &kl);
                 pos_ws(&fp);
                 pos_adv(&fp); /* ':' */
                 pos_ws(&fp);
                 if (kl == strlen(path[k].key) && !memcmp(ks, path[k].key, kl)) {
+                    if (path[k].index)
+                        fp = key_at;
                     found = 1;
                     break;
                 }
@@ -569,7 +572,7 @@ static model *file_parse(file_ld *ld, json_t *root)
         while (k < n_keys && strcmp(key, keys[k]))
             k++;
         if (k == n_keys) {
-            file_step p[] = {{key, 0}};
+            file_step p[] = {{key, 1}};
             return file_fail(ld, p, 1, "unknown key \"%s\"; a model has "
                              "earshot_model, version, tokenizer, normalizer, norm, "
                              "classes, bias, features, training", key);
