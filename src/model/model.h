@@ -45,7 +45,10 @@
  * with binary TF; the norm needs only the set of hits, so it is servable).
  * Softmax rather than one-vs-rest: one optimisation for any number of
  * classes and probabilities that sum to 1; for two classes it is binary LR.
- * Objective: sum over posts of the cross-entropy + l2/2 * |W|^2 (biases not
+ * Objective: sum over posts of the cross-entropy, each post weighted
+ * n / (classes x posts of its class) when balanced (the default: without
+ * it the minority class's recall is traded for majority accuracy; complaint
+ * F1 0.70 -> 0.75 on the complaints set), + l2/2 * |W|^2 (biases not
  * penalised), minimised by full-batch L-BFGS: deterministic (no sampling,
  * sums in a fixed order); the seed only shuffles the folds.
  * After training, at most max_features n-grams are kept (largest
@@ -57,9 +60,9 @@
  *
  * Thread-safety: a model is immutable after model_train/model_load and may
  * be shared by threads; a model_fx and a model_data are used by one thread
- * at a time. Cost: tokenising ~1 us per post; training is O(iterations x
- * nonzeros x classes) (~3.5k tweets: well under a second); model_score is
- * O(n ids x classes).
+ * at a time. Cost (this 2-core machine): reading and tokenising ~15 us a tweet;
+ * training is O(iterations x nonzeros x classes): 3.4k tweets 0.16 s, 17k
+ * 1.1 s, 5-fold cross-validation 5x that; model_score is O(ids x classes).
  */
 #ifndef EARSHOT_MODEL_H
 #define EARSHOT_MODEL_H

@@ -16,7 +16,7 @@ import time
 
 
 def main():
-    earshot = sys.argv[1]
+    earshot = os.path.abspath(sys.argv[1])
     src = os.environ.get("EARSHOT_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
     small = os.path.join(src, "tests", "data", "labelled", "train_small.jsonl")
     env = dict(os.environ, SOURCE_DATE_EPOCH="0")
