@@ -163,8 +163,13 @@ static int eval_build_map(eval_run *er, const char *map_spec, char *err, size_t 
         snprintf(err, err_size, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < er->labels.n; i++)
+    for (size_t i = 0; i < er->labels.n; i++) {
         er->label_class[i] = eval_labelmap_class(&er->map, er->labels.names[i]);
+        /* Likely a typo in --map or the wrong field: say which, once. */
+        if (er->label_class[i] < 0)
+            fprintf(stderr, "earshot eval: label '%s' is not in --map; its lines are skipped\n",
+                    er->labels.names[i]);
+    }
     return 0;
 }
 

@@ -57,8 +57,10 @@ static eval_miss *eval_sorted_misses(const eval_misses *ms)
 
     if (!m)
         return NULL;
-    memcpy(m, ms->m, ms->n * sizeof(*m));
-    qsort(m, ms->n, sizeof(*m), eval_miss_cmp);
+    if (ms->n) { /* ms->m is NULL until the first miss is kept */
+        memcpy(m, ms->m, ms->n * sizeof(*m));
+        qsort(m, ms->n, sizeof(*m), eval_miss_cmp);
+    }
     return m;
 }
 
@@ -182,8 +184,8 @@ void eval_print(const eval *ev, FILE *out)
     int show_unmapped = eval_unmapped_total(ev) > 0;
     size_t cols = ev->n_classes + 1;
 
-    fprintf(out, "%llu posts evaluated, %zu classes\n", (unsigned long long)ev->posts,
-            ev->n_classes);
+    fprintf(out, "%llu post%s evaluated, %zu class%s\n", (unsigned long long)ev->posts,
+            ev->posts == 1 ? "" : "s", ev->n_classes, ev->n_classes == 1 ? "" : "es");
     for (size_t i = 0; i < ev->n_skips; i++)
         fprintf(out, "%llu line%s skipped: %s\n", (unsigned long long)ev->skips[i].n,
                 ev->skips[i].n == 1 ? "" : "s", ev->skips[i].reason);
