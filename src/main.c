@@ -25,6 +25,9 @@ static void usage(FILE *out)
         "                 JSON lines in, one enriched event per line out\n"
         "  eval [--rules DIR] [--map GOLD=POL[+POL...],...] [--json FILE] FILE...\n"
         "                 score the rules against gold-labelled JSON lines\n"
+        "  train [--folds K] [--map GOLD=CLASS,...] [-o MODEL] FILE...\n"
+        "                 train a text classifier on gold-labelled JSON lines,\n"
+        "                 cross-validate it\n"
         "  check-rules [DIR]\n"
         "                 validate and compile a rules directory, run its examples\n"
         "  test-rules [--rules DIR] [DIR]\n"
@@ -48,7 +51,7 @@ int main(int argc, char **argv)
     } modes[] = {
         {"classify", cmd_classify},  {"check-rules", cmd_check_rules},
         {"test-rules", cmd_test_rules},
-        {"eval", cmd_eval},
+        {"eval", cmd_eval},          {"train", cmd_train},
         {"run", cmd_run},            {"broker", cmd_broker},
         {"demo", cmd_demo},          {"generate", cmd_generate},
     };

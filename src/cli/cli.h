@@ -11,6 +11,7 @@ int cmd_classify(int argc, char **argv);    /* cli/cmd_classify.c */
 int cmd_check_rules(int argc, char **argv); /* cli/cmd_classify.c */
 int cmd_test_rules(int argc, char **argv);  /* cli/cmd_test_rules.c */
 int cmd_eval(int argc, char **argv);        /* cli/cmd_eval.c */
+int cmd_train(int argc, char **argv);       /* cli/cmd_train.c */
 int cmd_run(int argc, char **argv);         /* cli/cmd_run.c */
 int cmd_broker(int argc, char **argv);      /* cli/cmd_broker.c */
 int cmd_demo(int argc, char **argv);        /* cli/cmd_demo.c */

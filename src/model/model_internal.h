@@ -1,0 +1,36 @@
+/*
+ * model_internal: the layout of a model, shared by model_train.c (which
+ * builds one) and model_file.c (which writes, loads and scores it). Nothing
+ * outside src/model/ may include this header.
+ */
+#ifndef EARSHOT_MODEL_INTERNAL_H
+#define EARSHOT_MODEL_INTERNAL_H
+
+#include "model/model.h"
+
+struct model {
+    size_t n_classes;
+    char **classes;
+    double *bias;     /* [n_classes] */
+    size_t n_ngrams;
+    char **ngram;     /* [n_ngrams], sorted bytewise, NUL-terminated */
+    double *idf;      /* [n_ngrams] */
+    double *w;        /* [n_ngrams * n_classes], row per n-gram */
+    /* model_ngram_find: open addressing over ngram ids, UINT32_MAX empty */
+    uint32_t *slot;
+    size_t n_slots;   /* a power of two */
+    char version[17];
+};
+
+uint64_t model_fnv1a(uint64_t h, const void *p, size_t n);
+#define MODEL_FNV_OFFSET 1469598103934665603ULL
+
+/* Allocates the arrays of a model with n_classes and n_ngrams (zeroed),
+ * NULL on OOM. Names are set by the caller (owned, freed by model_free). */
+model *model_alloc(size_t n_classes, size_t n_ngrams);
+
+/* Builds the lookup index and the version digest once the arrays are
+ * filled. Returns 0, -1 on OOM. */
+int model_finish(model *m);
+
+#endif
