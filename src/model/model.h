@@ -5,12 +5,9 @@
  *
  * Tokeniser (model_features, MODEL_TOKENIZER names this exact definition;
  * change the string when the definition changes):
- *   1. HTML entities Twitter leaves in text are decoded, once, left to
- *      right: &amp; &lt; &gt; &quot; &apos; &#39; &#N; &#xH; (so "&amp;lt;"
- *      becomes "&lt;", not "<"). A numeric entity naming NUL, a surrogate or
- *      anything above U+10FFFF is left as written. (model_html_unescape; the
- *      engine's text_normalize will take this step over.)
- *   2. text_normalize (src/text): NFKD, case folded, marks stripped, ...
+ *   1-2. text_normalize (src/text), the engine's own normal form: HTML
+ *      references decoded once (&amp;lt; is "&lt;"), NFKD, case folded,
+ *      marks stripped, ...
  *   3. White space runs (SP \t \n \r \f \v) become one space, as the
  *      matcher does before scanning (src/match/match.c).
  *   4. The squeezed text is read left to right:
@@ -73,9 +70,9 @@
 #include <jansson.h>
 
 #define MODEL_TOKENIZER                                                        \
-    "earshot-tok/1 html-unescape,normalize,squeeze; tokens=[a-z0-9_]+|non-ASCII " \
+    "earshot-tok/2 normalize,squeeze; tokens=[a-z0-9_]+|non-ASCII " \
     "code point; features=unigram,bigram(one space),#tag,@user,<url>"
-#define MODEL_NORMALIZER "earshot-text/1 nfkd,casefold,stripmark,ignorable,lump"
+#define MODEL_NORMALIZER "earshot-text/2 html-refs,nfkd,casefold,stripmark,ignorable,lump"
 #define MODEL_NORM "binary,idf,l2"
 
 /* ---- tokeniser -------------------------------------------------------- */
@@ -95,9 +92,6 @@ typedef int (*model_feature_fn)(void *ctx, const char *feat, size_t len);
 int model_features(model_fx *fx, const char *text, size_t len,
                    model_feature_fn fn, void *ctx);
 
-/* Step 1 above: writes the decoded in[0..len) to out (room for len bytes:
- * decoding never grows) and returns its length. */
-size_t model_html_unescape(const char *in, size_t len, char *out);
 
 /* ---- labelled data ---------------------------------------------------- */
 

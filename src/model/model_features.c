@@ -15,8 +15,6 @@
 
 struct model_fx {
     text_norm *tn;
-    char *dec;      /* entity-decoded input */
-    size_t cap_dec;
     char *sq;       /* normalised, squeezed */
     size_t cap_sq;
 };
@@ -39,7 +37,6 @@ void model_fx_free(model_fx *fx)
     if (!fx)
         return;
     text_norm_free(fx->tn);
-    free(fx->dec);
     free(fx->sq);
     free(fx);
 }
@@ -55,107 +52,6 @@ static int fx_reserve(char **buf, size_t *cap, size_t n)
     *buf = b;
     *cap = n;
     return 0;
-}
-
-static size_t fx_utf8_put(uint32_t cp, char *o)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* One entity at in[0..len) (in[0] == '&'): its length including ';' and the
- * code point, or 0 when it is not one we decode. The longest decoded form,
- * "&#x10FFFF;" or "&#1114111;", is 10 bytes; longer digit runs are not
- * entities we trust (leading zeros aside, nobody writes them). */
-static size_t fx_entity(const char *in, size_t len, uint32_t *cp)
-{
-    static const struct {
-        const char *name;
-        uint32_t cp;
-    } named[] = {
-        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-        size_t n = strlen(named[i].name);
-        if (len >= n && !memcmp(in, named[i].name, n)) {
-            *cp = named[i].cp;
-            return n;
-        }
-    }
-    if (len < 4 || in[1] != '#')
-        return 0;
-    {
-        bool hex = in[2] == 'x' || in[2] == 'X';
-        size_t p = hex ? 3 : 2, digits = 0;
-        uint32_t v = 0;
-        for (; p < len && digits <= 7; p++, digits++) {
-            char c = in[p];
-            int d;
-            if (c >= '0' && c <= '9')
-                d = c - '0';
-            else if (hex && c >= 'a' && c <= 'f')
-                d = c - 'a' + 10;
-            else if (hex && c >= 'A' && c <= 'F')
-                d = c - 'A' + 10;
-            else
-                break;
-            v = v * (hex ? 16u : 10u) + (uint32_t)d;
-        }
-        if (!digits || digits > 7 || p >= len || in[p] != ';')
-            return 0;
-        if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-            return 0;
-        *cp = v;
-        return p + 1;
-    }
-}
-
-size_t model_html_unescape(const char *in, size_t len, char *out)
-{
-    size_t i = 0, o = 0;
-
-    while (i < len) {
-        const char *amp = memchr(in + i, '&', len - i);
-        size_t run = amp ? (size_t)(amp - (in + i)) : len - i, n;
-        uint32_t cp;
-
-        memmove(out + o, in + i, run);
-        o += run;
-        i += run;
-        if (i == len)
-            break;
-        n = fx_entity(in + i, len - i, &cp);
-        if (n) {
-            /* Decoding never grows: the shortest entity, "&lt;", is 4 bytes
-             * and the longest UTF-8 form is 4 bytes, for "&#65536;" and up. */
-            o += fx_utf8_put(cp, out + o);
-            i += n;
-        } else {
-            out[o++] = '&';
-            i++;
-        }
-    }
-    return o;
 }
 
 static inline bool fx_word(unsigned char c)
@@ -185,10 +81,7 @@ int model_features(model_fx *fx, const char *text, size_t len,
     size_t prev_start = 0, prev_end = 0;
     bool have_prev = false;
 
-    if (fx_reserve(&fx->dec, &fx->cap_dec, len ? len : 1))
-        return -1;
-    len = model_html_unescape(text, len, fx->dec);
-    if (text_normalize(fx->tn, fx->dec, len, &norm, &norm_len))
+    if (text_normalize(fx->tn, text, len, &norm, &norm_len))
         return -1;
     if (fx_reserve(&fx->sq, &fx->cap_sq, norm_len ? norm_len : 1))
         return -1;
