@@ -18,6 +18,7 @@
  * appending the event; no allocation once the jbuf has grown.
  */
 #include "enrich/enrich.h"
+#include "model/model.h"
 
 #include <string.h>
 
@@ -100,6 +101,15 @@ polarity enrich_polarity(const ruleset *rs, const match_result *m) {
             r->polarity > POLARITY_COMPLAINT)
             continue;
         score[r->polarity] += (int64_t)r->severity + 1;
+    }
+    /* A trained model decides where no explicit complaint or praise rule
+     * did: the rules say what the analyst knows for sure, the model what
+     * the team's own labels taught it, and it replaces the lexicon. */
+    if (m->model_class >= 0 && score[POLARITY_COMPLAINT] == 0 &&
+        score[POLARITY_PRAISE] == 0) {
+        polarity p = ruleset_model_polarity(rs, (uint32_t)m->model_class);
+        return p == POLARITY_NEUTRAL && score[POLARITY_QUESTION] > 0
+                   ? POLARITY_QUESTION : p;
     }
     /* The lexicon is evidence beside the rules, in the same unit: a
      * valence of -3 with weight 10 weighs like a severity-29 complaint
@@ -305,6 +315,16 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
     if (ruleset_lexicon(rs)->present) {
         rc |= ENRICH_LIT(out, ",\"valence\":");
         rc |= enrich_fixed2(out, m->valence);
+    }
+    if (m->model_class >= 0) {
+        const struct model *md = ruleset_model(rs);
+        rc |= ENRICH_LIT(out, ",\"model\":{\"version\":\"");
+        rc |= jbuf_cstr(out, model_version(md));
+        rc |= ENRICH_LIT(out, "\",\"class\":");
+        rc |= enrich_rule_str(out, model_class(md, (size_t)m->model_class));
+        rc |= ENRICH_LIT(out, ",\"score\":");
+        rc |= enrich_fixed2(out, m->model_prob);
+        rc |= ENRICH_LIT(out, "}");
     }
     rc |= ENRICH_LIT(out, ",\"labels\":[");
     first = 1;

@@ -7,7 +7,8 @@
  *    "lang","text","is_retweet","is_reply",
  *    "brands":[{"id","name"}], "polarity":"complaint|praise|question|neutral",
  *    "valence":-3.25 (the lexicon's score, two decimals; only when the
- *    rules have a lexicon),
+ *    rules have a lexicon), "model":{"version","class","score"} (only with
+ *    a trained model: its best class and that class's probability),
  *    "labels":[tag...], "matched_rules":[{"id","tag"}],
  *    "priority":0..100, "respond_by":"YYYY-MM-DDTHH:MM:SSZ" (complaints and
  *    questions only, else omitted), "rules_version":"..."}
@@ -16,7 +17,10 @@
  * (+1 per rule so zero-severity rules still count), where the lexicon's
  * valence, once |valence| >= its threshold, adds |valence| x weight to
  * complaint (negative) or praise (positive); ties go to complaint, then
- * question, then praise. Nothing -> neutral.
+ * question, then praise. Nothing -> neutral. With a trained model, the
+ * model's class decides instead of the lexicon wherever no complaint or
+ * praise rule fired (a neutral class becomes question when a question rule
+ * fired).
  *
  * Priority (0..100, integer):
  *   base by polarity: complaint 40, question 25, praise 5, neutral 0

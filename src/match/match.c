@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "match/match.h"
+#include "model/model.h"
 #include "rules/rules_internal.h"
 
 /* One lexicon hit: entry and byte span in the scanned text. Capped: a post
@@ -26,6 +27,10 @@
 typedef struct match_occ {
     uint32_t lex, start, end;
 } match_occ;
+
+/* Model features counted per post, and URL spans skipped, at most. */
+#define MATCH_MAX_MODEL 1024
+#define MATCH_MAX_URLS 16
 
 struct match_scratch {
     hs_scratch_t *hs;
@@ -53,6 +58,16 @@ struct match_scratch {
     size_t cap_expanded;
     match_occ occ[MATCH_MAX_OCC]; /* lexicon hits, in report order */
     size_t n_occ;
+
+    size_t orig_len;     /* scanned bytes before the hashtag lines */
+    uint32_t *model_stamp; /* per pattern: counted for the model this scan */
+    size_t cap_model_stamp;
+    uint32_t model_ids[MATCH_MAX_MODEL];
+    size_t n_model;
+    uint32_t url_start[MATCH_MAX_URLS], url_end[MATCH_MAX_URLS];
+    size_t n_url;
+    double *model_probs; /* per model class */
+    size_t cap_model_probs;
 };
 
 match_scratch *match_scratch_new(void)
@@ -78,6 +93,8 @@ void match_scratch_free(match_scratch *ms)
     free(ms->brand_on);
     free(ms->squeezed);
     free(ms->expanded);
+    free(ms->model_stamp);
+    free(ms->model_probs);
     free(ms);
 }
 
@@ -125,6 +142,18 @@ static int match_fit(match_scratch *ms, const ruleset *rs, char *err,
             goto oom;
         ms->cap_rule = n;
     }
+    if (rs->pat_model && rs->n_patterns > ms->cap_model_stamp) {
+        if (match_grow(&ms->model_stamp, ms->cap_model_stamp, rs->n_patterns,
+                       sizeof(uint32_t)))
+            goto oom;
+        ms->cap_model_stamp = rs->n_patterns;
+    }
+    if (rs->model && model_class_count(rs->model) > ms->cap_model_probs) {
+        size_t n = model_class_count(rs->model);
+        if (match_grow(&ms->model_probs, ms->cap_model_probs, n, sizeof(double)))
+            goto oom;
+        ms->cap_model_probs = n;
+    }
     if (rs->n_brands > ms->cap_brand) {
         size_t n = rs->n_brands;
         if (match_grow(&ms->brand_stamp, ms->cap_brand, n, sizeof(uint32_t)) ||
@@ -139,6 +168,26 @@ static int match_fit(match_scratch *ms, const ruleset *rs, char *err,
 oom:
     snprintf(err, err_size, "out of memory growing the match scratch");
     return -1;
+}
+
+/* A model n-gram hit at [start, end): counted once, and only where the
+ * model's tokeniser emits features (model.h). */
+static void match_model_hit(match_scratch *ms, uint32_t pat, size_t start,
+                            size_t end)
+{
+    const unsigned char *t = ms->text;
+    if (end > ms->orig_len || ms->model_stamp[pat] == ms->stamp ||
+        ms->n_model == MATCH_MAX_MODEL)
+        return;
+    /* Inside a handle: the word right after a '@' that follows no word. */
+    if (start > 0 && t[start - 1] == '@' && rules_is_word(t[start]) &&
+        (start == 1 || !rules_is_word(t[start - 2])))
+        return;
+    for (size_t u = 0; u < ms->n_url; u++)
+        if (start < ms->url_end[u] && end > ms->url_start[u])
+            return;
+    ms->model_stamp[pat] = ms->stamp;
+    ms->model_ids[ms->n_model++] = ms->rs->pat_model[pat];
 }
 
 static int match_on_hit(unsigned int id, unsigned long long from,
@@ -158,6 +207,8 @@ static int match_on_hit(unsigned int id, unsigned long long from,
             rules_is_word(ms->text[end]))
             return 0;
     }
+    if (ms->rs->pat_model && ms->rs->pat_model[id] != RULES_NO_MODEL)
+        match_model_hit(ms, id, (size_t)to - ms->rs->pat_len[id], (size_t)to);
     if (ms->rs->pat_lex[id] != RULES_NO_LEX && ms->n_occ < MATCH_MAX_OCC) {
         match_occ *o = &ms->occ[ms->n_occ++];
         o->lex = ms->rs->pat_lex[id];
@@ -298,6 +349,44 @@ static int match_hashtags(match_scratch *ms, const ruleset *rs,
         *len = o;
     }
     return 0;
+}
+
+/* The URL spans of text[0..n) as the model's tokeniser sees them:
+ * "http://" or "https://" after no word character, to the next space.
+ * Returns whether the text has a handle ('@' after no word character,
+ * before one). */
+static bool match_model_prepare(match_scratch *ms, const unsigned char *t, size_t n)
+{
+    bool handle = false;
+    ms->n_url = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '@' && (i == 0 || !rules_is_word(t[i - 1])) && i + 1 < n &&
+            rules_is_word(t[i + 1]))
+            handle = true;
+        if (t[i] != 'h' || (i > 0 && rules_is_word(t[i - 1])) ||
+            ms->n_url == MATCH_MAX_URLS)
+            continue;
+        size_t k = 0;
+        if (n - i >= 7 && memcmp(t + i, "http://", 7) == 0)
+            k = 7;
+        else if (n - i >= 8 && memcmp(t + i, "https://", 8) == 0)
+            k = 8;
+        if (!k)
+            continue;
+        size_t e = i + k;
+        while (e < n && t[e] != ' ')
+            e++;
+        ms->url_start[ms->n_url] = (uint32_t)i;
+        ms->url_end[ms->n_url++] = (uint32_t)e;
+        i = e;
+    }
+    return handle;
+}
+
+const uint32_t *match_model_ids(const match_scratch *ms, size_t *n)
+{
+    *n = ms->n_model;
+    return ms->model_ids;
 }
 
 /* Words strictly between byte offsets a <= b, or SIZE_MAX when a clause
@@ -498,6 +587,9 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
     out->truncated = false;
     out->valence = 0;
     out->n_lex = 0;
+    out->model_class = -1;
+    out->model_prob = 0;
+    out->n_model = 0;
     if (match_fit(ms, rs, err, err_size) != 0)
         return -1;
     if (++ms->stamp == 0) {
@@ -514,8 +606,16 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
     }
     if (!text)
         text = "";
-    if (match_squeeze(ms, &text, &text_len) != 0 ||
-        match_hashtags(ms, rs, &text, &text_len) != 0) {
+    if (match_squeeze(ms, &text, &text_len) != 0) {
+        snprintf(err, err_size, "out of memory copying the text");
+        return -1;
+    }
+    ms->orig_len = text_len;
+    ms->n_model = 0;
+    bool has_handle = false;
+    if (rs->model)
+        has_handle = match_model_prepare(ms, (const unsigned char *)text, text_len);
+    if (match_hashtags(ms, rs, &text, &text_len) != 0) {
         snprintf(err, err_size, "out of memory copying the text");
         return -1;
     }
@@ -536,6 +636,19 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
 
     if (rs->n_lex)
         out->valence = match_valence(rs, ms, &out->n_lex);
+    if (rs->model) {
+        if (has_handle && rs->model_handle != RULES_NO_MODEL &&
+            ms->n_model < MATCH_MAX_MODEL)
+            ms->model_ids[ms->n_model++] = rs->model_handle;
+        if (ms->n_url && rs->model_url != RULES_NO_MODEL &&
+            ms->n_model < MATCH_MAX_MODEL)
+            ms->model_ids[ms->n_model++] = rs->model_url;
+        uint32_t best = model_score(rs->model, ms->model_ids, ms->n_model,
+                                    ms->model_probs);
+        out->model_class = (int32_t)best;
+        out->model_prob = (float)ms->model_probs[best];
+        out->n_model = (uint32_t)ms->n_model;
+    }
 
     /* Brands: a brand counts when its hits outnumber its exclusion hits. */
     ms->n_brand_hit = 0;

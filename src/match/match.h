@@ -29,6 +29,13 @@
  *     2 or more), appended after the text on its own line so no phrase
  *     spans text and hashtag. A "#term" still needs the '#'.
  *
+ *   - Model (rules_model.c): a model n-gram counts once per post, where the
+ *     model's tokeniser would have emitted it: not inside a handle
+ *     ("@united"), a URL (http(s)://... to the next space) or a hashtag's
+ *     split line; "@user" and "<url>" count when the post has one. The
+ *     scorer (model_score) turns the features found into class
+ *     probabilities.
+ *
  * Thread-safety: a match_scratch belongs to one thread. It is tied to no
  * particular ruleset: match_post() grows it when handed a ruleset with a
  * larger database (hot reload), which allocates once.
@@ -58,12 +65,22 @@ typedef struct match_result {
      * sarcasm, and how many weighted term hits it counted. */
     float valence;
     uint32_t n_lex;
+    /* The trained model's verdict (rules/ holds a model file): its best
+     * class and that class's probability; model_class is -1 without one.
+     * n_model: its features found in the post. */
+    int32_t model_class;
+    float model_prob;
+    uint32_t n_model;
 } match_result;
 
 typedef struct match_scratch match_scratch;
 
 match_scratch *match_scratch_new(void);
 void match_scratch_free(match_scratch *ms);
+
+/* The model features of the last match_post() on ms (ids into the model's
+ * n-grams, in hit order), for explanations: valid until the next call. */
+const uint32_t *match_model_ids(const match_scratch *ms, size_t *n);
 
 /* Returns 0, or -1 with err filled (Hyperscan scan error, out of memory). */
 int match_post(const ruleset *rs, match_scratch *ms, const post *p,

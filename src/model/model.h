@@ -199,5 +199,8 @@ int model_save(const model *m, const char *path, const json_t *training,
 
 /* Loads and validates a model file. Errors read "PATH:LINE:COL: what; fix". */
 model *model_load(const char *path, char *err, size_t err_size);
+/* The same for bytes already read (path names them in errors). */
+model *model_load_buffer(const char *path, const char *buf, size_t len, char *err,
+                         size_t err_size);
 
 #endif

@@ -712,15 +712,25 @@ oom:
 
 model *model_load(const char *path, char *err, size_t err_size)
 {
-    file_ld ld = {.path = path, .err = err, .err_size = err_size};
-    json_error_t jerr;
-    json_t *root;
     char *buf;
     size_t len;
     model *m;
 
     if (file_read(path, &buf, &len, err, err_size))
         return NULL;
+    m = model_load_buffer(path, buf, len, err, err_size);
+    free(buf);
+    return m;
+}
+
+model *model_load_buffer(const char *path, const char *buf, size_t len, char *err,
+                         size_t err_size)
+{
+    file_ld ld = {.path = path, .err = err, .err_size = err_size};
+    json_error_t jerr;
+    json_t *root;
+    model *m;
+
     ld.buf = buf;
     ld.len = len;
     root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -728,11 +738,9 @@ model *model_load(const char *path, char *err, size_t err_size)
         snprintf(err, err_size, "%s:%d:%d: invalid JSON: %s; a model is written by "
                  "`earshot train -o FILE`", path, jerr.line > 0 ? jerr.line : 1,
                  jerr.column > 0 ? jerr.column : 1, jerr.text);
-        free(buf);
         return NULL;
     }
     m = file_parse(&ld, root);
     json_decref(root);
-    free(buf);
     return m;
 }

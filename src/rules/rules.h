@@ -179,4 +179,11 @@ const char *ruleset_version(const ruleset *rs);
 rules_stats ruleset_stats(const ruleset *rs);
 const rules_lexicon *ruleset_lexicon(const ruleset *rs);
 
+/* The trained model loaded from the rules directory (a file with
+ * "earshot_model", README "Training a model"), or NULL; its classes as
+ * polarities. Its n-grams are terms of the ruleset's database. */
+struct model;
+const struct model *ruleset_model(const ruleset *rs);
+polarity ruleset_model_polarity(const ruleset *rs, uint32_t cls);
+
 #endif

@@ -136,6 +136,7 @@ static int cmp_intern(rules_ld *ld, const json_t *v, const char *expr,
     p->by_brand = by_brand;
     p->owner = owner;
     p->lex = RULES_NO_LEX;
+    p->model = RULES_NO_MODEL;
     if (rules_map_put(&ld->pat_ids, key, len + 1 + sizeof(flags),
                       rs->n_patterns) != 0) {
         free(p->expr);
@@ -333,6 +334,7 @@ int rules_ld_compile(rules_ld *ld)
                              "no brands or rules in %zu file(s); add a "
                              "\"brands\" or \"rules\" list", ld->n_paths);
     if (cmp_index(ld) != 0 || rules_ld_lexicon_index(ld) != 0 ||
+        rules_ld_model_index(ld) != 0 ||
         rules_ld_vocab(ld) != 0)
         return -1;
 

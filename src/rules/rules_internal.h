@@ -45,6 +45,9 @@ static inline int rules_is_word(unsigned char c)
            (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Model features (rules_model.c): per pattern, the model n-gram id. */
+#define RULES_NO_MODEL UINT32_MAX
+
 /* Lexicon roles (rules_lexicon.c). A pattern has at most one. */
 #define RULES_NO_LEX UINT32_MAX
 enum {
@@ -112,6 +115,13 @@ struct ruleset {
     rules_lex *lex;
     uint32_t n_lex;
     rules_lexicon lexicon;
+
+    /* A trained model (rules_model.c), or NULL. */
+    struct model *model;
+    polarity *model_pol;    /* per model class */
+    uint32_t *pat_model;    /* per pattern: n-gram id, or RULES_NO_MODEL */
+    uint32_t model_handle;  /* the "@user" / "<url>" feature ids, or */
+    uint32_t model_url;     /* RULES_NO_MODEL */
 
     /* Hashtag vocabulary (rules_vocab.c): the words of every phrase term,
      * NUL-separated, and an open-addressing index over them (slot: offset
@@ -209,6 +219,7 @@ typedef struct rules_ld_pattern {
     uint32_t owner;   /* brand or rule index of the first use; UINT32_MAX:
                          the lexicon */
     uint32_t lex;     /* lexicon entry, or RULES_NO_LEX */
+    uint32_t model;   /* model n-gram id, or RULES_NO_MODEL */
 } rules_ld_pattern;
 
 typedef struct rules_ld_loc {
@@ -250,6 +261,7 @@ typedef struct rules_ld {
     rules_ld_loc *lex_loc; /* per lexicon entry, for duplicate errors */
     size_t cap_lex, cap_lex_loc;
     uint32_t lex_settings_file; /* UINT32_MAX until a file sets them */
+    uint32_t model_file;        /* the file the model came from */
     char lex_settings_at[24];   /* "LINE:COL" of those settings */
     char *buf; /* scratch for building expressions */
     size_t buf_cap;
@@ -281,6 +293,12 @@ bool rules_vocab_has(const ruleset *rs, uint64_t h, const char *s, size_t len);
 int rules_ld_vocab(rules_ld *ld);
 /* (Re)build the index over rs->vocab (also after a snapshot read). */
 int rules_vocab_index(ruleset *rs);
+
+/* ---- rules_model.c ---- */
+/* The model file being read (its bytes): load, map classes, intern its
+ * n-grams. 0, or -1 with ld->err. */
+int rules_ld_model(rules_ld *ld, const char *buf, size_t len);
+int rules_ld_model_index(rules_ld *ld);
 
 /* ---- rules_lexicon.c ---- */
 void rules_lexicon_defaults(rules_lexicon *lx);

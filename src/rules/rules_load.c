@@ -845,6 +845,10 @@ static int ld_file(rules_ld *ld, const char *name)
                       "\"rules\": [...]}");
         goto out;
     }
+    if (json_object_get(root, "earshot_model")) {
+        rc = rules_ld_model(ld, buf, len);
+        goto out;
+    }
     if (ld_check_keys(ld, root, ld_file_keys, "the file") != 0)
         goto out;
     static const char *const lists[2] = {"brands", "rules"};
@@ -1076,7 +1080,9 @@ ruleset *ruleset_load_opts(const char *dir, const rules_load_opts *opts,
     rs->stats.n_brands = rs->n_brands;
     rs->stats.n_rules = rs->n_rules;
     rs->stats.n_patterns = rs->n_patterns;
-    if (ld.opts->cache_dir && !ld.opts->no_snapshot) {
+    /* A model is re-read from its file on every load (no snapshot: its
+     * weights would double the entry); its n-grams' database is cached. */
+    if (ld.opts->cache_dir && !ld.opts->no_snapshot && !rs->model) {
         double t1 = ld_now();
         rules_snapshot_put(ld.opts->cache_dir,
                            ld.opts->cache_max_bytes ? ld.opts->cache_max_bytes

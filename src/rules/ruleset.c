@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "model/model.h"
 #include "rules/rules_internal.h"
 
 const char *polarity_name(polarity p)
@@ -41,6 +42,9 @@ void ruleset_free_parts(ruleset *rs)
     free(rs->pat_brand_off);
     free(rs->pat_brands);
     free(rs->pat_lex);
+    model_free(rs->model);
+    free(rs->model_pol);
+    free(rs->pat_model);
     free(rs->lex);
     free(rs->vocab);
     free(rs->vocab_slots);

@@ -1,0 +1,120 @@
+/*
+ * rules_model: a trained model file in the rules directory (README,
+ * "Training a model") becomes part of the ruleset: its n-grams are phrase
+ * terms of the same Hyperscan database as the rules, so one scan per post
+ * finds the rules' terms, the lexicon's and the model's features together.
+ *
+ * A file is a model when its top-level object has "earshot_model" (what
+ * `earshot train -o` writes); model_load validates it. One model per rules
+ * directory. Its classes must name polarities, so the matcher's verdict
+ * maps onto the event: complaint/negative -> complaint, praise/positive ->
+ * praise, question -> question, neutral/not_* -> neutral.
+ *
+ * Cost: load time; a model of N n-grams adds N literal patterns (compiled
+ * once, then cached like the rules' database).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+#include "rules/rules_internal.h"
+
+static int model_class_polarity(const char *name, polarity *out)
+{
+    static const struct {
+        const char *name;
+        polarity pol;
+    } names[] = {
+        {"complaint", POLARITY_COMPLAINT}, {"negative", POLARITY_COMPLAINT},
+        {"praise", POLARITY_PRAISE},       {"positive", POLARITY_PRAISE},
+        {"question", POLARITY_QUESTION},   {"neutral", POLARITY_NEUTRAL},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].pol;
+            return 0;
+        }
+    if (strncmp(name, "not_", 4) == 0) {
+        *out = POLARITY_NEUTRAL;
+        return 0;
+    }
+    return -1;
+}
+
+int rules_ld_model(rules_ld *ld, const char *buf, size_t len)
+{
+    ruleset *rs = ld->rs;
+    const char *path = ld->paths[ld->file];
+    char merr[512];
+    model *m;
+
+    if (rs->model)
+        return rules_ld_fail(ld, ld->file, 0, 0,
+                             "a second model file; the model in %s is already "
+                             "loaded: keep one model per rules directory",
+                             ld->paths[ld->model_file]);
+    if (!(m = model_load_buffer(path, buf, len, merr, sizeof(merr)))) {
+        /* model_load's message already starts with "PATH:LINE:COL: ". */
+        snprintf(ld->err, ld->err_size, "%s", merr);
+        return -1;
+    }
+    rs->model = m;
+    ld->model_file = ld->file;
+    size_t nc = model_class_count(m);
+    if (!(rs->model_pol = calloc(nc, sizeof(*rs->model_pol))))
+        return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
+    for (size_t c = 0; c < nc; c++)
+        if (model_class_polarity(model_class(m, c), &rs->model_pol[c]) != 0)
+            return rules_ld_fail(ld, ld->file, 0, 0,
+                                 "model class '%s' names no polarity; train with "
+                                 "classes complaint, praise, question, neutral "
+                                 "(or negative, positive, not_complaint), e.g. "
+                                 "--map", model_class(m, c));
+    rs->model_handle = rs->model_url = RULES_NO_MODEL;
+    for (size_t id = 0; id < model_ngram_count(m); id++) {
+        uint32_t pat;
+        switch (model_ngram_kind_of(m, id)) {
+        case MODEL_NGRAM_HANDLE:
+            rs->model_handle = (uint32_t)id;
+            continue;
+        case MODEL_NGRAM_URL:
+            rs->model_url = (uint32_t)id;
+            continue;
+        case MODEL_NGRAM_PHRASE:
+            break;
+        }
+        if (rules_ld_phrase(ld, NULL, model_ngram(m, id), true, false, UINT32_MAX,
+                            "model n-gram", &pat) != 0)
+            return -1;
+        /* Features are distinct normalised literals, so two never share a
+         * pattern; keep the first if a hand-edited file says otherwise. */
+        if (ld->pats[pat].model == RULES_NO_MODEL)
+            ld->pats[pat].model = (uint32_t)id;
+    }
+    return 0;
+}
+
+int rules_ld_model_index(rules_ld *ld)
+{
+    ruleset *rs = ld->rs;
+    if (!rs->model)
+        return 0;
+    rs->pat_model = malloc(((size_t)rs->n_patterns + 1) * sizeof(*rs->pat_model));
+    if (!rs->pat_model)
+        return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory indexing terms");
+    for (uint32_t p = 0; p < rs->n_patterns; p++)
+        rs->pat_model[p] = ld->pats[p].model;
+    return 0;
+}
+
+const struct model *ruleset_model(const ruleset *rs)
+{
+    return rs->model;
+}
+
+polarity ruleset_model_polarity(const ruleset *rs, uint32_t cls)
+{
+    return rs->model && cls < model_class_count(rs->model) ? rs->model_pol[cls]
+                                                          : POLARITY_NEUTRAL;
+}
