@@ -105,7 +105,7 @@ polarity enrich_polarity(const ruleset *rs, const match_result *m) {
     /* A trained model decides where no explicit complaint or praise rule
      * did: the rules say what the analyst knows for sure, the model what
      * the team's own labels taught it, and it replaces the lexicon. */
-    if (m->model_class >= 0 && score[POLARITY_COMPLAINT] == 0 &&
+    if (m->model_class >= 0 && ruleset_model(rs) && score[POLARITY_COMPLAINT] == 0 &&
         score[POLARITY_PRAISE] == 0) {
         polarity p = ruleset_model_polarity(rs, (uint32_t)m->model_class);
         return p == POLARITY_NEUTRAL && score[POLARITY_QUESTION] > 0
@@ -316,7 +316,7 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
         rc |= ENRICH_LIT(out, ",\"valence\":");
         rc |= enrich_fixed2(out, m->valence);
     }
-    if (m->model_class >= 0) {
+    if (m->model_class >= 0 && ruleset_model(rs)) {
         const struct model *md = ruleset_model(rs);
         rc |= ENRICH_LIT(out, ",\"model\":{\"version\":\"");
         rc |= jbuf_cstr(out, model_version(md));

@@ -196,6 +196,7 @@ static match_result make_match(const ruleset *rs, const char *const *rules,
                                const char *const *brands) {
     match_result m;
     memset(&m, 0, sizeof m);
+    m.model_class = -1; /* no model, as match_post() says */
     for (; rules && *rules; rules++)
         m.rules[m.n_rules++] = rule_index(rs, *rules);
     for (; brands && *brands; brands++)
