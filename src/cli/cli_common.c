@@ -51,8 +51,15 @@ int cli_parse_size(const char *s, size_t min, size_t max, size_t *out)
 ruleset *cli_load_rules(const char *mode, const char *dir, bool use_cache,
                         char *err, size_t err_size)
 {
+    return cli_load_rules_model(mode, dir, use_cache, true, err, err_size);
+}
+
+ruleset *cli_load_rules_model(const char *mode, const char *dir, bool use_cache,
+                              bool with_model, char *err, size_t err_size)
+{
     char cache_dir[4096], warn[512] = "";
-    rules_load_opts lo = {.warn = warn, .warn_size = sizeof(warn)};
+    rules_load_opts lo = {.warn = warn, .warn_size = sizeof(warn),
+                          .no_model = !with_model};
     ruleset *rs;
 
     /* No $EARSHOT_CACHE or $HOME (a bare container): compile, say nothing;

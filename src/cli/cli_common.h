@@ -25,5 +25,8 @@ int cli_parse_size(const char *s, size_t min, size_t max, size_t *out);
  * (the loader's "FILE:LINE:COL: ..." sentence) when the rules are invalid. */
 ruleset *cli_load_rules(const char *mode, const char *dir, bool use_cache,
                         char *err, size_t err_size);
+/* The same, leaving out a model file in dir unless with_model. */
+ruleset *cli_load_rules_model(const char *mode, const char *dir, bool use_cache,
+                              bool with_model, char *err, size_t err_size);
 
 #endif

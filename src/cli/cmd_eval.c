@@ -21,6 +21,7 @@
 #include "cli/cli_common.h"
 #include "engine/engine.h"
 #include "eval/eval.h"
+#include "model/model.h"
 #include "rules/rules.h"
 
 #define EVAL_NO_LABEL (-1)        /* per-line label slot: no usable label */
@@ -257,7 +258,7 @@ static void eval_usage(FILE *out)
     fprintf(out,
         "usage: earshot eval [--rules DIR] [--label-field NAME]\n"
         "                    [--map GOLD=POLARITY[+POLARITY...],...] [--json FILE]\n"
-        "                    [--top N] [--no-cache] FILE...\n"
+        "                    [--top N] [--no-cache] [--no-model] FILE...\n"
         "\n"
         "Classifies labelled JSON lines (any input shape classify accepts, plus a\n"
         "gold label field) exactly as `earshot classify` does and reports how the\n"
@@ -286,6 +287,8 @@ static void eval_usage(FILE *out)
         "                      the text report then goes to stderr)\n"
         "  --top N             misses listed per class and kind (default %d)\n"
         "  --no-cache          compile the rules instead of using the compiled-rule cache\n"
+        "  --no-model          leave out a trained model in the rules directory: the\n"
+        "                      rules and lexicon alone, to compare with the model\n"
         "\n"
         "JSON fields: classes [name]; posts; skipped {reason: lines}; label_map\n"
         "{label: [polarity]}; per_class {name: {precision, recall, f1, support,\n"
@@ -357,13 +360,14 @@ int cmd_eval(int argc, char **argv)
         {"json", required_argument, NULL, 'j'},
         {"top", required_argument, NULL, 't'},
         {"no-cache", no_argument, NULL, 'C'},
+        {"no-model", no_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *rules_dir = cli_default_rules_dir();
     const char *map_spec = NULL, *json_path = NULL;
     size_t top = EVAL_TOP_DEFAULT, line_base = 0;
-    int opt, rc = 2, use_cache = 1, n_files, n_ok = 0, unreadable = 0;
+    int opt, rc = 2, use_cache = 1, with_model = 1, n_files, n_ok = 0, unreadable = 0;
     char **files = NULL; /* the FILEs that could be opened */
     char err[1024];
     ruleset *rs = NULL;
@@ -394,6 +398,7 @@ int cmd_eval(int argc, char **argv)
             }
             break;
         case 'C': use_cache = 0; break;
+        case 'M': with_model = 0; break;
         case 'h': eval_usage(stdout); return 0;
         default: eval_usage(stderr); return 2;
         }
@@ -422,7 +427,7 @@ int cmd_eval(int argc, char **argv)
     if (json_path && !strcmp(json_path, "-"))
         report = stderr;
 
-    rs = cli_load_rules("eval", rules_dir, use_cache, err, sizeof(err));
+    rs = cli_load_rules_model("eval", rules_dir, use_cache, with_model, err, sizeof(err));
     if (!rs) {
         fprintf(stderr, "earshot eval: %s\n", err);
         return 2;
@@ -505,6 +510,12 @@ int cmd_eval(int argc, char **argv)
 
     fprintf(report, "earshot eval: rules %s (%s), label field '%s'\n", ruleset_version(rs),
             rules_dir, er.label_field);
+    if (ruleset_model(rs))
+        fprintf(report, "  model %s: %zu n-grams, classes decide where no complaint or "
+                "praise rule fired (--no-model: without it)\n",
+                model_version(ruleset_model(rs)), model_ngram_count(ruleset_model(rs)));
+    else if (!with_model)
+        fprintf(report, "  --no-model: any model file in the rules directory left out\n");
     for (size_t c = 0; c < er.map.n; c++) {
         char buf[64];
         fprintf(report, "  %s = %s\n", er.map.names[c],

@@ -145,6 +145,8 @@ typedef struct rules_load_opts {
     size_t warn_size;         /* the cache ("rules cache: ...; rebuilt it") */
     bool no_snapshot;         /* cache only the Hyperscan database, not the whole
                                  parsed ruleset (tests of the database layer) */
+    bool no_model;            /* leave out a model file in the directory (eval
+                                 and classify --no-model: the rules alone) */
 } rules_load_opts;
 
 /* ruleset_load with options; opts may be NULL. Errors as ruleset_load. */

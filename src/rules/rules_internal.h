@@ -262,6 +262,7 @@ typedef struct rules_ld {
     size_t cap_lex, cap_lex_loc;
     uint32_t lex_settings_file; /* UINT32_MAX until a file sets them */
     uint32_t model_file;        /* the file the model came from */
+    bool model_skipped;         /* opts->no_model left one out */
     char lex_settings_at[24];   /* "LINE:COL" of those settings */
     char *buf; /* scratch for building expressions */
     size_t buf_cap;

@@ -846,7 +846,12 @@ static int ld_file(rules_ld *ld, const char *name)
         goto out;
     }
     if (json_object_get(root, "earshot_model")) {
-        rc = rules_ld_model(ld, buf, len);
+        if (ld->opts->no_model) {
+            ld->model_skipped = true;
+            rc = 0;
+        } else {
+            rc = rules_ld_model(ld, buf, len);
+        }
         goto out;
     }
     if (ld_check_keys(ld, root, ld_file_keys, "the file") != 0)
@@ -1082,7 +1087,8 @@ ruleset *ruleset_load_opts(const char *dir, const rules_load_opts *opts,
     rs->stats.n_patterns = rs->n_patterns;
     /* A model is re-read from its file on every load (no snapshot: its
      * weights would double the entry); its n-grams' database is cached. */
-    if (ld.opts->cache_dir && !ld.opts->no_snapshot && !rs->model) {
+    if (ld.opts->cache_dir && !ld.opts->no_snapshot && !rs->model &&
+        !ld.model_skipped) {
         double t1 = ld_now();
         rules_snapshot_put(ld.opts->cache_dir,
                            ld.opts->cache_max_bytes ? ld.opts->cache_max_bytes
