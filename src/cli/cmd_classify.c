@@ -21,6 +21,7 @@
 #include "cli/cli_common.h"
 #include "engine/engine.h"
 #include "enrich/jbuf.h"
+#include "model/model.h"
 #include "rules/rules.h"
 #include "ruletest/ruletest.h"
 
@@ -40,9 +41,45 @@ typedef struct classify_ctx {
     int many_files;
     int64_t now;           /* -1: wall clock per line */
     size_t max_bytes;
+    int explain;           /* --explain: add what decided the polarity */
     classify_counts counts;
     jbuf line_out;
 } classify_ctx;
+
+/* --explain: the event with "explain": the lexicon's valence and term
+ * count, and the model's class with the n-grams that pushed it most. */
+#define CLASSIFY_EXPLAIN_TOP 8
+static void classify_explain(classify_ctx *cc, const engine_output *out)
+{
+    const match_result *m = out->matches;
+    const struct model *md = ruleset_model(cc->rules);
+    jbuf *b = &cc->line_out;
+
+    jbuf_reset(b);
+    /* The event is one JSON object: reopen it before its closing brace. */
+    jbuf_raw(b, out->event, out->event_len - 1);
+    jbuf_cstr(b, ",\"explain\":{\"lexicon_terms\":");
+    jbuf_int(b, m->n_lex);
+    if (md && m->model_class >= 0) {
+        model_contrib top[CLASSIFY_EXPLAIN_TOP];
+        size_t n = model_explain(md, out->model_ids, out->n_model_ids,
+                                 (uint32_t)m->model_class, top, CLASSIFY_EXPLAIN_TOP);
+        char num[32];
+        jbuf_cstr(b, ",\"model_features\":");
+        jbuf_int(b, (int64_t)out->n_model_ids);
+        jbuf_cstr(b, ",\"model_top\":[");
+        for (size_t i = 0; i < n; i++) {
+            const char *g = model_ngram(md, top[i].id);
+            jbuf_cstr(b, i ? ",[" : "[");
+            jbuf_str_bytes(b, g, strlen(g));
+            snprintf(num, sizeof(num), ",%.3f]", top[i].value);
+            jbuf_cstr(b, num);
+        }
+        jbuf_cstr(b, "]");
+    }
+    jbuf_cstr(b, "}}\n");
+    fwrite(b->data, 1, b->len, stdout);
+}
 
 static void classify_reject(classify_ctx *cc, uint64_t line_no, const char *reason)
 {
@@ -72,8 +109,12 @@ static void classify_line(classify_ctx *cc, uint64_t line_no, const char *line, 
     cc->counts.lines++;
     switch (engine_classify(cc->worker, cc->rules, line, len, now, &out)) {
     case ENGINE_EVENT:
-        fwrite(out.event, 1, out.event_len, stdout);
-        fputc('\n', stdout);
+        if (cc->explain) {
+            classify_explain(cc, &out);
+        } else {
+            fwrite(out.event, 1, out.event_len, stdout);
+            fputc('\n', stdout);
+        }
         cc->counts.events++;
         cc->counts.by_polarity[out.summary.polarity]++;
         break;
@@ -163,7 +204,8 @@ static void classify_usage(FILE *out)
 {
     fprintf(out,
         "usage: earshot classify [--rules DIR] [--rejected FILE] [--max-bytes N]\n"
-        "                        [--now EPOCH] [--summary] [--no-cache] [FILE...]\n"
+        "                        [--now EPOCH] [--summary] [--no-cache] [--no-model]\n"
+        "                        [--explain] [FILE...]\n"
         "\n"
         "Reads JSON lines (posts) from FILEs or stdin and writes one enriched event\n"
         "per accepted line to stdout, in input order. Each line that cannot be\n"
@@ -178,6 +220,11 @@ static void classify_usage(FILE *out)
         "  --summary         print counts per polarity to stderr at the end\n"
         "  --no-cache        compile the rules instead of using the compiled-rule\n"
         "                    cache ($EARSHOT_CACHE/rules, else ~/.cache/earshot/rules)\n"
+        "  --no-model        leave out a trained model in the rules directory\n"
+        "  --explain         add \"explain\" to each event: lexicon_terms (lexicon\n"
+        "                    hits counted), and with a model model_features and\n"
+        "                    model_top, the n-grams that pushed towards the model's\n"
+        "                    class most: [[ngram, contribution], ...]\n"
         "\n"
         "Exit status: 0 when every line was read (rejections included), 1 when an\n"
         "input could not be read, 2 for invalid rules or usage.\n",
@@ -194,12 +241,14 @@ int cmd_classify(int argc, char **argv)
         {"now", required_argument, NULL, 'n'},
         {"summary", no_argument, NULL, 's'},
         {"no-cache", no_argument, NULL, 'C'},
+        {"no-model", no_argument, NULL, 'M'},
+        {"explain", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *rules_dir = cli_default_rules_dir();
     const char *rejected_path = NULL;
-    int summary = 0, opt, rc = 0, use_cache = 1;
+    int summary = 0, opt, rc = 0, use_cache = 1, with_model = 1;
     engine_config cfg;
     classify_ctx cc;
     char err[1024];
@@ -237,12 +286,15 @@ int cmd_classify(int argc, char **argv)
         }
         case 's': summary = 1; break;
         case 'C': use_cache = 0; break;
+        case 'M': with_model = 0; break;
+        case 'x': cc.explain = 1; break;
         case 'h': classify_usage(stdout); return 0;
         default: classify_usage(stderr); return 2;
         }
     }
 
-    rs = cli_load_rules("classify", rules_dir, use_cache, err, sizeof(err));
+    rs = cli_load_rules_model("classify", rules_dir, use_cache, with_model, err,
+                              sizeof(err));
     if (!rs) {
         fprintf(stderr, "earshot classify: %s\n", err);
         return 2;

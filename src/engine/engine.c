@@ -79,6 +79,8 @@ engine_status engine_classify(engine_worker *ew, const ruleset *rs,
     out->event_len = 0;
     out->brand_id = NULL;
     out->matches = &ew->matches;
+    out->model_ids = NULL;
+    out->n_model_ids = 0;
     out->post_id.ptr = NULL;
     out->post_id.len = 0;
     out->reason[0] = '\0';
@@ -103,6 +105,7 @@ engine_status engine_classify(engine_worker *ew, const ruleset *rs,
 
     out->event = ew->event.data;
     out->event_len = ew->event.len;
+    out->model_ids = match_model_ids(ew->scratch, &out->n_model_ids);
     if (out->summary.first_brand >= 0)
         out->brand_id = ruleset_brand(rs, (size_t)out->summary.first_brand)->id;
     return ENGINE_EVENT;

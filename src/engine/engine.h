@@ -48,6 +48,8 @@ typedef struct engine_output {
     const match_result *matches; /* ENGINE_EVENT: the rules and brands that
                                   * matched (for per-rule metrics); valid
                                   * until the worker's next call */
+    const uint32_t *model_ids; /* ENGINE_EVENT with a model: the model */
+    size_t n_model_ids;        /* features found (for explanations) */
     char reason[160];       /* set on ENGINE_REJECT / ENGINE_ERROR */
 } engine_output;
 
