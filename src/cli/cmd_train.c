@@ -23,7 +23,9 @@
 #include "cli/cli_common.h"
 #include "eval/eval.h"
 #include "model/model.h"
+#include "engine/engine.h"
 #include "post/post.h"
+#include "rules/rules.h"
 
 #define TRAIN_MAX_CLASSES EVAL_MAX_CLASSES
 #define TRAIN_MAX_LABELS 4096     /* distinct labels read before giving up */
@@ -33,6 +35,8 @@
 typedef struct train_post {
     char *text;                   /* the parsed post's text, owned */
     size_t len;
+    char *raw;                    /* --rules: the whole line, for the engine */
+    size_t raw_len;
     uint32_t label;               /* index into train_run.labels */
     uint32_t file;                /* index into the FILE arguments */
     uint64_t line;
@@ -40,6 +44,7 @@ typedef struct train_post {
 
 typedef struct train_run {
     const char *label_field;
+    int keep_raw;                 /* --rules: keep each line for the engine */
     char **labels;                /* distinct gold labels, first seen first */
     size_t n_labels;
     train_post *posts;
@@ -65,7 +70,7 @@ static void train_usage(FILE *out)
         "usage: earshot train [--label-field NAME] [--classes A,B,...]\n"
         "                     [--map GOLD=CLASS,...] [--folds K] [--seed S] [--l2 X]\n"
         "                     [--epochs N] [--min-count N] [--max-features N]\n"
-        "                     [--json FILE] [-o MODEL] FILE...\n"
+        "                     [--rules DIR] [--json FILE] [-o MODEL] FILE...\n"
         "\n"
         "Trains a text classifier on gold-labelled JSON lines (any input shape\n"
         "`earshot classify` accepts, plus a label field): L2-penalised logistic\n"
@@ -92,6 +97,10 @@ static void train_usage(FILE *out)
         "  --min-count N       keep n-grams seen in at least N posts (default 2)\n"
         "  --max-features N    keep the N n-grams with the largest weights (default\n"
         "                      50000), then train again on exactly those\n"
+        "  --rules DIR         also learn from what these rules find: a feature per\n"
+        "                      fired rule (rule:ID) and the lexicon's side\n"
+        "                      (lexicon:negative|positive); serve the model from the\n"
+        "                      same rules directory (any model in DIR is left out)\n"
         "  --json FILE         also write the figures as JSON (- for stdout; the text\n"
         "                      report then goes to stderr)\n"
         "\n"
@@ -337,6 +346,16 @@ static int train_read(train_run *tr, post_parser *pp, const char *name, FILE *in
             break;
         }
         memcpy(tp->text, p.text.ptr, p.text.len);
+        tp->raw = NULL;
+        tp->raw_len = len;
+        if (tr->keep_raw && !(tp->raw = malloc(len ? len : 1))) {
+            free(tp->text);
+            json_decref(doc);
+            rc = -2;
+            break;
+        }
+        if (tp->raw)
+            memcpy(tp->raw, line, len);
         json_decref(doc);
         tr->n_posts++;
     }
@@ -348,10 +367,45 @@ static int train_read(train_run *tr, post_parser *pp, const char *name, FILE *in
     return rc;
 }
 
+/* --rules: what the rules engine finds in the post, as the model's signal
+ * features ("rule:ID" per fired rule, "lexicon:negative|positive" past the
+ * lexicon's threshold): exactly what the matcher adds when it serves the
+ * model from the same rules (src/match/match.c). */
+#define TRAIN_MAX_SIGNALS (MATCH_MAX_RULES + 1)
+typedef struct train_signals {
+    char buf[TRAIN_MAX_SIGNALS][160];
+    const char *ptr[TRAIN_MAX_SIGNALS];
+    size_t n;
+} train_signals;
+
+static void train_signals_of(const ruleset *rs, engine_worker *ew, const train_post *tp,
+                             train_signals *sg)
+{
+    engine_output out;
+    sg->n = 0;
+    if (engine_classify(ew, rs, tp->raw, tp->raw_len, 0, &out) != ENGINE_EVENT)
+        return;
+    const match_result *m = out.matches;
+    for (uint32_t i = 0; i < m->n_rules && sg->n < TRAIN_MAX_SIGNALS - 1; i++) {
+        int n = snprintf(sg->buf[sg->n], sizeof(sg->buf[0]), "rule:%s",
+                         ruleset_rule(rs, m->rules[i])->id);
+        if (n > 0 && (size_t)n < sizeof(sg->buf[0]))
+            sg->n++;
+    }
+    const rules_lexicon *lx = ruleset_lexicon(rs);
+    if (lx->present && (m->valence <= -lx->threshold || m->valence >= lx->threshold))
+        snprintf(sg->buf[sg->n++], sizeof(sg->buf[0]), "lexicon:%s",
+                 m->valence < 0 ? "negative" : "positive");
+    for (size_t i = 0; i < sg->n; i++)
+        sg->ptr[i] = sg->buf[i];
+}
+
 static void train_run_free(train_run *tr)
 {
-    for (size_t i = 0; i < tr->n_posts; i++)
+    for (size_t i = 0; i < tr->n_posts; i++) {
         free(tr->posts[i].text);
+        free(tr->posts[i].raw);
+    }
     free(tr->posts);
     for (size_t i = 0; i < tr->n_labels; i++)
         free(tr->labels[i]);
@@ -486,10 +540,15 @@ int cmd_train(int argc, char **argv)
         {"json", required_argument, NULL, 'j'},
         {"no-balance", no_argument, NULL, 'B'},
         {"output", required_argument, NULL, 'o'},
+        {"rules", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *out_path = NULL, *json_path = NULL, *map = NULL, *classes = NULL;
+    const char *rules_dir = NULL;
+    ruleset *rs = NULL;
+    engine_worker *ew = NULL;
+    train_signals *sg = NULL;
     model_train_opts o;
     size_t folds = 0, epochs;
     train_run tr;
@@ -556,6 +615,7 @@ int cmd_train(int argc, char **argv)
         case 'j': json_path = optarg; break;
         case 'B': o.balanced = 0; break;
         case 'o': out_path = optarg; break;
+        case 'r': rules_dir = optarg; break;
         case 'h': train_usage(stdout); return 0;
         default: train_usage(stderr); return 2;
         }
@@ -580,6 +640,22 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
 
+    if (rules_dir) {
+        engine_config ec;
+        /* Without any model in the directory: signals come from the rules. */
+        rs = cli_load_rules_model("train", rules_dir, true, false, err, sizeof(err));
+        if (!rs) {
+            fprintf(stderr, "earshot train: %s\n", err);
+            goto done;
+        }
+        engine_config_default(&ec);
+        tr.keep_raw = 1;
+        if (!(ew = engine_worker_new(&ec)) || !(sg = malloc(sizeof(*sg)))) {
+            fprintf(stderr, "earshot train: out of memory\n");
+            rc = 1;
+            goto done;
+        }
+    }
     rc = 1;
     t0 = train_now_s();
     if (!(pp = post_parser_new(NULL)) || !(fx = model_fx_new())) {
@@ -626,7 +702,10 @@ int cmd_train(int argc, char **argv)
             continue;
         }
         post_of[model_data_posts(d)] = (uint32_t)i;
-        if (model_data_add(d, fx, tp->text, tp->len, (uint32_t)cls)) {
+        if (rs)
+            train_signals_of(rs, ew, tp, sg);
+        if (model_data_add_signals(d, fx, tp->text, tp->len, sg ? sg->ptr : NULL,
+                                   sg ? sg->n : 0, (uint32_t)cls)) {
             fprintf(stderr, "earshot train: %s:%llu: cannot tokenise the text (out of "
                             "memory)\n", argv[optind + tp->file], (unsigned long long)tp->line);
             goto done;
@@ -664,7 +743,7 @@ int cmd_train(int argc, char **argv)
         for (size_t c = 0; counts && c < tr.n_classes; c++)
             json_object_set_new(counts, tr.classes[c],
                                 json_integer((json_int_t)model_data_class_count(d, (uint32_t)c)));
-        training = json_pack("{s:I, s:o, s:O, s:s, s:I, s:f, s:I, s:I, s:I, s:s, s:o}",
+        training = json_pack("{s:I, s:o, s:O, s:s, s:I, s:f, s:I, s:I, s:I, s:s, s:o, s:o}",
                              "posts", (json_int_t)model_data_posts(d),
                              "class_posts", counts,
                              "skipped", tr.skipped,
@@ -674,7 +753,9 @@ int cmd_train(int argc, char **argv)
                              "min_count", (json_int_t)o.min_count,
                              "max_features", (json_int_t)o.max_features,
                              "date", date,
-                             "folds", cv ? cv : json_null());
+                             "folds", cv ? cv : json_null(),
+                             "rules_version", rs ? json_string(ruleset_version(rs))
+                                                 : json_null());
         cv = NULL;
         counts = NULL;
         if (!training) {
@@ -708,6 +789,9 @@ done:
     model_data_free(d);
     model_fx_free(fx);
     post_parser_free(pp);
+    engine_worker_free(ew);
+    ruleset_unref(rs);
+    free(sg);
     free(post_of);
     train_run_free(&tr);
     return rc;

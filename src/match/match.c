@@ -383,6 +383,36 @@ static bool match_model_prepare(match_scratch *ms, const unsigned char *t, size_
     return handle;
 }
 
+static void match_model_add(match_scratch *ms, uint32_t id)
+{
+    if (id != RULES_NO_MODEL && ms->n_model < MATCH_MAX_MODEL)
+        ms->model_ids[ms->n_model++] = id;
+}
+
+/* The model's verdict once the rules have fired: the text features found
+ * in the scan plus the signals (handle, URL, fired rules, the lexicon's
+ * side), scored. */
+static void match_model_score(const ruleset *rs, match_scratch *ms, bool has_handle,
+                              match_result *out)
+{
+    const rules_lexicon *lx = &rs->lexicon;
+    if (has_handle)
+        match_model_add(ms, rs->model_handle);
+    if (ms->n_url)
+        match_model_add(ms, rs->model_url);
+    /* The rules as reported (capped), as training saw them (cmd_train.c). */
+    for (uint32_t i = 0; i < out->n_rules; i++)
+        match_model_add(ms, rs->rule_model[out->rules[i]]);
+    if (lx->present && out->valence <= -lx->threshold)
+        match_model_add(ms, rs->model_lexneg);
+    else if (lx->present && out->valence >= lx->threshold)
+        match_model_add(ms, rs->model_lexpos);
+    uint32_t best = model_score(rs->model, ms->model_ids, ms->n_model, ms->model_probs);
+    out->model_class = (int32_t)best;
+    out->model_prob = (float)ms->model_probs[best];
+    out->n_model = (uint32_t)ms->n_model;
+}
+
 const uint32_t *match_model_ids(const match_scratch *ms, size_t *n)
 {
     *n = ms->n_model;
@@ -636,19 +666,6 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
 
     if (rs->n_lex)
         out->valence = match_valence(rs, ms, &out->n_lex);
-    if (rs->model) {
-        if (has_handle && rs->model_handle != RULES_NO_MODEL &&
-            ms->n_model < MATCH_MAX_MODEL)
-            ms->model_ids[ms->n_model++] = rs->model_handle;
-        if (ms->n_url && rs->model_url != RULES_NO_MODEL &&
-            ms->n_model < MATCH_MAX_MODEL)
-            ms->model_ids[ms->n_model++] = rs->model_url;
-        uint32_t best = model_score(rs->model, ms->model_ids, ms->n_model,
-                                    ms->model_probs);
-        out->model_class = (int32_t)best;
-        out->model_prob = (float)ms->model_probs[best];
-        out->n_model = (uint32_t)ms->n_model;
-    }
 
     /* Brands: a brand counts when its hits outnumber its exclusion hits. */
     ms->n_brand_hit = 0;
@@ -707,5 +724,7 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
         }
         out->rules[out->n_rules++] = ms->cand[i];
     }
+    if (rs->model)
+        match_model_score(rs, ms, has_handle, out);
     return 0;
 }

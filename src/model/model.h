@@ -107,6 +107,13 @@ void model_data_free(model_data *d);
 int model_data_add(model_data *d, model_fx *fx, const char *text, size_t len,
                    uint32_t cls);
 
+/* The same with signal features beside the text's: what the rules engine
+ * found in the post ("rule:ID" per fired rule, "lexicon:negative" or
+ * "lexicon:positive"; model_ngram_kind MODEL_NGRAM_SIGNAL), so a model can
+ * learn how far to trust each rule. The server adds them where the same
+ * rules fire. */
+int model_data_add_signals(model_data *d, model_fx *fx, const char *text, size_t len,
+                           const char *const *signals, size_t n_signals, uint32_t cls);
 size_t model_data_posts(const model_data *d);
 uint32_t model_data_class(const model_data *d, size_t post);
 size_t model_data_class_count(const model_data *d, uint32_t cls);
@@ -150,6 +157,9 @@ typedef enum model_ngram_kind {
     MODEL_NGRAM_PHRASE = 0, /* a literal, word bounded at word-character ends */
     MODEL_NGRAM_HANDLE = 1, /* "@user": any handle */
     MODEL_NGRAM_URL = 2,    /* "<url>": any http(s) URL */
+    MODEL_NGRAM_SIGNAL = 3, /* "rule:ID", "lexicon:negative|positive": what
+                               the rules engine found (never a text token:
+                               ':' separates tokens) */
 } model_ngram_kind;
 
 void model_free(model *m);

@@ -149,6 +149,8 @@ model_ngram_kind model_ngram_kind_of(const model *m, size_t id)
         return MODEL_NGRAM_HANDLE;
     if (f && !strcmp(f, "<url>"))
         return MODEL_NGRAM_URL;
+    if (f && (!strncmp(f, "rule:", 5) || !strncmp(f, "lexicon:", 8)))
+        return MODEL_NGRAM_SIGNAL;
     return MODEL_NGRAM_PHRASE;
 }
 

@@ -183,6 +183,12 @@ static int train_cmp_u32(const void *a, const void *b)
 int model_data_add(model_data *d, model_fx *fx, const char *text, size_t len,
                    uint32_t cls)
 {
+    return model_data_add_signals(d, fx, text, len, NULL, 0, cls);
+}
+
+int model_data_add_signals(model_data *d, model_fx *fx, const char *text, size_t len,
+                           const char *const *signals, size_t n_signals, uint32_t cls)
+{
     size_t n = 0;
 
     if (cls >= d->n_classes)
@@ -191,6 +197,9 @@ int model_data_add(model_data *d, model_fx *fx, const char *text, size_t len,
     d->oom = 0;
     if (model_features(fx, text, len, data_on_feature, d) != 0 || d->oom)
         return -1;
+    for (size_t i = 0; i < n_signals; i++)
+        if (data_on_feature(d, signals[i], strlen(signals[i])) || d->oom)
+            return -1;
     qsort(d->tmp, d->n_tmp, sizeof(uint32_t), train_cmp_u32);
     for (size_t i = 0; i < d->n_tmp; i++)
         if (i == 0 || d->tmp[i] != d->tmp[i - 1])

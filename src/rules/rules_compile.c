@@ -103,6 +103,7 @@ static int cmp_intern(rules_ld *ld, const json_t *v, const char *expr,
     id = rules_map_get(&ld->pat_ids, key, len + 1 + sizeof(flags));
     if (id != UINT32_MAX) {
         ld->pats[id].all_matches |= all_matches;
+        ld->pats[id].model_only = false;
         free(key);
         *pat = id;
         return 0;

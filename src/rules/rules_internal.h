@@ -122,6 +122,8 @@ struct ruleset {
     uint32_t *pat_model;    /* per pattern: n-gram id, or RULES_NO_MODEL */
     uint32_t model_handle;  /* the "@user" / "<url>" feature ids, or */
     uint32_t model_url;     /* RULES_NO_MODEL */
+    uint32_t *rule_model;   /* per rule: its "rule:ID" signal id, or none */
+    uint32_t model_lexneg, model_lexpos; /* "lexicon:negative|positive" */
 
     /* Hashtag vocabulary (rules_vocab.c): the words of every phrase term,
      * NUL-separated, and an open-addressing index over them (slot: offset
@@ -220,6 +222,8 @@ typedef struct rules_ld_pattern {
                          the lexicon */
     uint32_t lex;     /* lexicon entry, or RULES_NO_LEX */
     uint32_t model;   /* model n-gram id, or RULES_NO_MODEL */
+    bool model_only;  /* no rule, brand or lexicon uses it: its words stay
+                         out of the hashtag vocabulary (rules_vocab.c) */
 } rules_ld_pattern;
 
 typedef struct rules_ld_loc {

@@ -81,12 +81,19 @@ int rules_ld_model(rules_ld *ld, const char *buf, size_t len)
         case MODEL_NGRAM_URL:
             rs->model_url = (uint32_t)id;
             continue;
+        case MODEL_NGRAM_SIGNAL: /* mapped once every rule is known */
+            continue;
         case MODEL_NGRAM_PHRASE:
             break;
         }
+        uint32_t before = rs->n_patterns;
         if (rules_ld_phrase(ld, NULL, model_ngram(m, id), true, false, UINT32_MAX,
                             "model n-gram", &pat) != 0)
             return -1;
+        /* A model's words must not change how hashtags split: a model that
+         * learnt "shameonyou" would otherwise keep "#shameonyou" whole. */
+        if (pat >= before)
+            ld->pats[pat].model_only = true;
         /* Features are distinct normalised literals, so two never share a
          * pattern; keep the first if a hand-edited file says otherwise. */
         if (ld->pats[pat].model == RULES_NO_MODEL)
@@ -98,8 +105,26 @@ int rules_ld_model(rules_ld *ld, const char *buf, size_t len)
 int rules_ld_model_index(rules_ld *ld)
 {
     ruleset *rs = ld->rs;
+    char name[512];
+    long id;
     if (!rs->model)
         return 0;
+    /* Signals: the rules of this directory the model learnt from, by id (a
+     * rule the model does not know, or a model rule that is gone, simply
+     * adds nothing), and the lexicon's verdict. */
+    rs->rule_model = malloc((rs->n_rules + 1) * sizeof(*rs->rule_model));
+    if (!rs->rule_model)
+        return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory indexing terms");
+    for (size_t r = 0; r < rs->n_rules; r++) {
+        int n = snprintf(name, sizeof(name), "rule:%s", rs->rules[r].id);
+        id = n > 0 && (size_t)n < sizeof(name)
+                 ? model_ngram_find(rs->model, name, (size_t)n) : -1;
+        rs->rule_model[r] = id < 0 ? RULES_NO_MODEL : (uint32_t)id;
+    }
+    id = model_ngram_find(rs->model, "lexicon:negative", 16);
+    rs->model_lexneg = id < 0 ? RULES_NO_MODEL : (uint32_t)id;
+    id = model_ngram_find(rs->model, "lexicon:positive", 16);
+    rs->model_lexpos = id < 0 ? RULES_NO_MODEL : (uint32_t)id;
     rs->pat_model = malloc(((size_t)rs->n_patterns + 1) * sizeof(*rs->pat_model));
     if (!rs->pat_model)
         return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory indexing terms");

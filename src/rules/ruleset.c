@@ -45,6 +45,7 @@ void ruleset_free_parts(ruleset *rs)
     model_free(rs->model);
     free(rs->model_pol);
     free(rs->pat_model);
+    free(rs->rule_model);
     free(rs->lex);
     free(rs->vocab);
     free(rs->vocab_slots);

@@ -191,6 +191,104 @@ static void test_served_equals_tokeniser_random(void **state)
     fx_close(&f);
 }
 
+/* Signals: a model trained with the rules' verdicts ("rule:ID",
+ * "lexicon:...") gets the same signals served from the same rules. */
+static size_t signals_of(ruleset *rs, match_scratch *ms, text_norm *tn, const char *text,
+                         char buf[][64], const char **ptr)
+{
+    const char *norm;
+    size_t nlen, n = 0;
+    char err[256];
+    match_result r;
+    assert_int_equal(text_normalize(tn, text, strlen(text), &norm, &nlen), 0);
+    assert_int_equal(match_post(rs, ms, NULL, norm, nlen, &r, err, sizeof(err)), 0);
+    for (uint32_t i = 0; i < r.n_rules; i++, n++)
+        snprintf(buf[n], 64, "rule:%s", ruleset_rule(rs, r.rules[i])->id);
+    if (r.valence <= -1.5 || r.valence >= 1.5)
+        snprintf(buf[n++], 64, "lexicon:%s", r.valence < 0 ? "negative" : "positive");
+    for (size_t i = 0; i < n; i++)
+        ptr[i] = buf[i];
+    return n;
+}
+
+static void test_signals_served(void **state)
+{
+    static const char *const texts[][2] = {
+        {"shame on you, terrible", "0"}, {"#ShameOnYou acme", "0"},
+        {"total #fail, bad", "0"},       {"not good at all", "0"},
+        {"great, thanks for it", "1"},   {"good good", "1"},
+        {"no problem, good", "1"},       {"&lt;3 acme", "1"},
+    };
+    const char *classes[] = {"complaint", "praise"};
+    char err[1024], dir[] = "/tmp/earshot_signals_XXXXXX", path[128], cmd[256];
+    char buf[MATCH_MAX_RULES + 1][64];
+    const char *ptr[MATCH_MAX_RULES + 1];
+    (void)state;
+    ruleset *plain = ruleset_load(EARSHOT_SOURCE_DIR "/tests/data/rules_lexicon", err,
+                                  sizeof(err));
+    assert_non_null(plain);
+    match_scratch *ms = match_scratch_new();
+    text_norm *tn = text_norm_new();
+    model_fx *mfx = model_fx_new();
+    model_data *d = model_data_new(classes, 2);
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        size_t n = signals_of(plain, ms, tn, texts[i][0], buf, ptr);
+        assert_int_equal(model_data_add_signals(d, mfx, texts[i][0], strlen(texts[i][0]),
+                                                ptr, n, (uint32_t)(texts[i][1][0] - '0')), 0);
+    }
+    model_train_opts o;
+    model_train_opts_default(&o);
+    o.min_count = 1;
+    model *m = model_train(d, &o, NULL, err, sizeof(err));
+    assert_non_null(m);
+    assert_true(model_ngram_find(m, "rule:r.shame", 12) >= 0);
+    assert_true(model_ngram_find(m, "lexicon:negative", 16) >= 0);
+    assert_int_equal(model_ngram_kind_of(m, (size_t)model_ngram_find(m, "rule:r.shame", 12)),
+                     MODEL_NGRAM_SIGNAL);
+    /* The same rules plus the model in one directory. */
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof(cmd), "cp %s/tests/data/rules_lexicon/*.json %s/",
+             EARSHOT_SOURCE_DIR, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/zz-model.json", dir);
+    assert_int_equal(model_save(m, path, NULL, err, sizeof(err)), 0);
+    ruleset *served = ruleset_load(dir, err, sizeof(err));
+    if (!served)
+        fail_msg("%s", err);
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        const char *t = texts[i][0];
+        uint32_t want[256], got[256];
+        size_t n = signals_of(plain, ms, tn, t, buf, ptr), n_got;
+        long nw = model_text_ids(m, mfx, t, strlen(t), want, 256);
+        assert_true(nw >= 0);
+        for (size_t k = 0; k < n; k++) {
+            long id = model_ngram_find(m, ptr[k], strlen(ptr[k]));
+            if (id >= 0)
+                want[nw++] = (uint32_t)id;
+        }
+        qsort(want, (size_t)nw, sizeof(*want), cmp_u32);
+        const char *norm;
+        size_t nlen;
+        match_result r;
+        assert_int_equal(text_normalize(tn, t, strlen(t), &norm, &nlen), 0);
+        assert_int_equal(match_post(served, ms, NULL, norm, nlen, &r, err, sizeof(err)), 0);
+        const uint32_t *ids = match_model_ids(ms, &n_got);
+        memcpy(got, ids, n_got * sizeof(*ids));
+        qsort(got, n_got, sizeof(*got), cmp_u32);
+        if ((size_t)nw != n_got || memcmp(want, got, n_got * sizeof(*got)))
+            fail_msg("\"%s\": %ld features trained, %zu served", t, nw, n_got);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    ruleset_unref(served);
+    ruleset_unref(plain);
+    model_free(m);
+    model_data_free(d);
+    model_fx_free(mfx);
+    text_norm_free(tn);
+    match_scratch_free(ms);
+}
+
 /* Errors: a model whose classes name no polarity, and a second model. */
 static void test_model_errors(void **state)
 {
@@ -216,6 +314,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_served_equals_tokeniser),
         cmocka_unit_test(test_served_equals_tokeniser_random),
+        cmocka_unit_test(test_signals_served),
         cmocka_unit_test(test_model_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
