@@ -120,6 +120,11 @@ polarity enrich_polarity(const ruleset *rs, const match_result *m) {
         int64_t pts = (int64_t)((v < 0 ? -v : v) * lx->weight + 0.5);
         score[v < 0 ? POLARITY_COMPLAINT : POLARITY_PRAISE] += pts;
     }
+    /* A complaint needs someone to complain to: with the lexicon's
+     * complaint_needs_target, a post that names no brand and @-mentions no
+     * account (sports, politics, a bad day) is not one. */
+    if (lx->complaint_needs_target && m->n_brands == 0 && !m->addressed)
+        score[POLARITY_COMPLAINT] = 0;
     /* Ties go to complaint, then question, then praise: scan in that
      * order and only a strictly larger score wins. */
     polarity best = POLARITY_NEUTRAL;

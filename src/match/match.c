@@ -351,6 +351,19 @@ static int match_hashtags(match_scratch *ms, const ruleset *rs,
     return 0;
 }
 
+/* '@' after no word character and before one: a handle. One memchr for
+ * text without '@'. */
+static bool match_has_handle(const unsigned char *t, size_t n)
+{
+    const unsigned char *p = t, *end = t + n;
+    while ((p = memchr(p, '@', (size_t)(end - p)))) {
+        if ((p == t || !rules_is_word(p[-1])) && p + 1 < end && rules_is_word(p[1]))
+            return true;
+        p++;
+    }
+    return false;
+}
+
 /* The URL spans of text[0..n) as the model's tokeniser sees them:
  * "http://" or "https://" after no word character, to the next space.
  * Returns whether the text has a handle ('@' after no word character,
@@ -617,6 +630,7 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
     out->truncated = false;
     out->valence = 0;
     out->n_lex = 0;
+    out->addressed = false;
     out->model_class = -1;
     out->model_prob = 0;
     out->n_model = 0;
@@ -645,6 +659,9 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
     bool has_handle = false;
     if (rs->model)
         has_handle = match_model_prepare(ms, (const unsigned char *)text, text_len);
+    else
+        has_handle = match_has_handle((const unsigned char *)text, text_len);
+    out->addressed = has_handle;
     if (match_hashtags(ms, rs, &text, &text_len) != 0) {
         snprintf(err, err_size, "out of memory copying the text");
         return -1;

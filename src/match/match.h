@@ -65,6 +65,9 @@ typedef struct match_result {
      * sarcasm, and how many weighted term hits it counted. */
     float valence;
     uint32_t n_lex;
+    /* The post @-mentions an account ('@' after no word character, before
+     * one): together with brands, whom a complaint is addressed to. */
+    bool addressed;
     /* The trained model's verdict (rules/ holds a model file): its best
      * class and that class's probability; model_class is -1 without one.
      * n_model: its features found in the post. */

@@ -117,6 +117,8 @@ typedef struct rules_lexicon {
     double contrast_after;      /* terms after it (1.5) */
     double sarcasm_threshold;   /* sarcastic terms turn negative when the
                                    rest of the post sums to -this or less (2) */
+    bool complaint_needs_target; /* a post that @-mentions no account and
+                                   names no brand is not a complaint (false) */
     size_t n_terms;             /* weighted terms (not counting modifiers) */
 } rules_lexicon;
 

@@ -6,7 +6,7 @@
  *      "settings": {"threshold": 1.5, "weight": 10, "negation_window": 3,
  *                   "negation_factor": -0.75, "intensifier_factor": 1.3,
  *                   "contrast_before": 0.5, "contrast_after": 1.5,
- *                   "sarcasm_threshold": 2},
+ *                   "sarcasm_threshold": 2, "complaint_needs_target": true},
  *      "negators": ["not", "never", ...],
  *      "intensifiers": ["so", "very", ...],
  *      "contrast": ["but", "however", ...],
@@ -34,7 +34,7 @@ static const char *const lex_keys[] = {
 static const char *const lex_settings_keys[] = {
     "threshold", "weight", "negation_window", "negation_factor",
     "intensifier_factor", "contrast_before", "contrast_after",
-    "sarcasm_threshold", NULL};
+    "sarcasm_threshold", "complaint_needs_target", NULL};
 static const char *const lex_group_keys[] = {
     "valence", "terms", "sarcastic", "description", NULL};
 
@@ -103,6 +103,12 @@ static int lex_settings(rules_ld *ld, json_t *s)
         lex_number(ld, s, "sarcasm_threshold", 0, 100, &lx->sarcasm_threshold) != 0)
         return -1;
     lx->negation_window = (uint32_t)window;
+    json_t *nt = json_object_get(s, "complaint_needs_target");
+    if (nt && !json_is_boolean(nt))
+        LEX_FAIL_AT(ld, nt, s, "complaint_needs_target",
+                    "lexicon settings: \"complaint_needs_target\" must be true or false");
+    if (nt)
+        lx->complaint_needs_target = json_is_true(nt);
     ld->lex_settings_file = ld->file;
     rules_posmap_value(&ld->pm, s, &line, &col);
     snprintf(ld->lex_settings_at, sizeof(ld->lex_settings_at), "%d:%d", line, col);

@@ -49,6 +49,12 @@ TABLE = [
     ("T-Mobile 最悪、また繋がらない", ["tmobile"], "complaint"),
     ("thank you @TMobile for fixing my issue so quickly!", ["tmobile"], "praise"),
     ("Is T-Mobile having an outage right now? no bars anywhere", ["tmobile"], "complaint"),
+    # A complaint needs someone to complain to (lexicon complaint_needs_target):
+    # no brand and no @handle is chatter; an @handle alone is enough.
+    ("The refs were the worst tonight, terrible calls all game", [], "neutral"),
+    ("@UnknownAirHelp worst flight ever, 4 hours on the tarmac", [], "complaint"),
+    ("thanks for leaving us waiting two hours with no update @UnknownAirHelp", [], "complaint"),
+    ("Why is my order still not here? @ShopMartHelp", [], "complaint"),
 ]
 
 SHAPES = ["v2", "v1", "generic"]

@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-COMPLAINT_F1_FLOOR = 0.30
-COMPLAINT_PRECISION_FLOOR = 0.75
+COMPLAINT_F1_FLOOR = 0.69  # measured 0.713 (rules of this commit)
+COMPLAINT_PRECISION_FLOOR = 0.81  # measured 0.837
 
 
 def main():

@@ -103,6 +103,12 @@ static void check_valence(fx *f)
     assert_valence(f, "goodness me", 0);           /* word boundaries */
     assert_valence(f, "", 0);
     assert_int_equal(fx_match(f, "good, bad, no problem")->n_lex, 3);
+    /* Whom a complaint is addressed to: an @handle. */
+    assert_true(fx_match(f, "@acme bad")->addressed);
+    assert_true(fx_match(f, "bad (@acme_help)")->addressed);
+    assert_false(fx_match(f, "mail bad@acme.com")->addressed);
+    assert_false(fx_match(f, "bad @ home")->addressed);
+    assert_false(fx_match(f, "bad")->addressed);
 }
 
 static void test_valence(void **state)
@@ -218,7 +224,8 @@ static void test_errors(void **state)
         "l.json:1:27: unknown key 'treshold' in the lexicon settings (did you "
         "mean 'threshold'?); expected one of threshold, weight, "
         "negation_window, negation_factor, intensifier_factor, "
-        "contrast_before, contrast_after, sarcasm_threshold");
+        "contrast_before, contrast_after, sarcasm_threshold, "
+        "complaint_needs_target");
     assert_string_equal(
         load_error("{\"lexicon\": {\"settings\": {\"weight\": -1}}}"),
         "l.json:1:37: lexicon settings: \"weight\" must be a number in 0..1000");
