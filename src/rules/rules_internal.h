@@ -37,6 +37,9 @@
 #define RULES_NO_PATTERN UINT32_MAX
 #define RULES_BOUND_START 1
 #define RULES_BOUND_END 2
+/* Bounded phrases up to this many bytes carry \b in the expression
+ * instead of a check per hit (rules_compile.c says why). */
+#define RULES_SHORT_LITERAL 1
 
 /* Hyperscan's \b word characters (ASCII only, as without HS_FLAG_UCP). */
 static inline int rules_is_word(unsigned char c)

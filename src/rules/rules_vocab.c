@@ -119,7 +119,10 @@ int rules_ld_vocab(rules_ld *ld)
         /* Phrase expressions are [a-z0-9_] bytes and \xHH escapes. */
         for (;;) {
             unsigned char c = (unsigned char)*e;
-            if (c == '\\' && e[1] == 'x' && e[2] && e[3]) {
+            if (c == '\\' && e[1] == 'b') { /* \b of a short phrase */
+                c = ' ';
+                e += 2;
+            } else if (c == '\\' && e[1] == 'x' && e[2] && e[3]) {
                 c = (unsigned char)strtoul((char[]){e[2], e[3], 0}, NULL, 16);
                 e += 4;
             } else if (c) {
