@@ -126,7 +126,8 @@ typedef struct model_train_opts {
     double l2;           /* penalty on |W|^2/2, default 1.0 */
     unsigned epochs;     /* L-BFGS iterations at most, default 200 */
     size_t min_count;    /* a feature must occur in this many posts, default 2 */
-    size_t max_features; /* default 50000 */
+    size_t max_features; /* default 5000: each n-gram is a pattern of the
+                            serving scan (README, Training a model) */
     uint64_t seed;       /* shuffles the folds, default 1 */
     int balanced;        /* weigh classes equally in the loss, default 1 */
 } model_train_opts;

@@ -241,7 +241,7 @@ void model_train_opts_default(model_train_opts *o)
     o->l2 = 1.0;
     o->epochs = 200;
     o->min_count = 2;
-    o->max_features = 50000;
+    o->max_features = 5000;
     o->seed = 1;
     o->balanced = 1;
 }
