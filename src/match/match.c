@@ -28,9 +28,9 @@ typedef struct match_occ {
     uint32_t lex, start, end;
 } match_occ;
 
-/* Model features counted per post, and URL spans skipped, at most. */
+/* Model features counted per post, at most (a post of ~3,000 characters;
+ * past it the first ones score). */
 #define MATCH_MAX_MODEL 1024
-#define MATCH_MAX_URLS 16
 
 struct match_scratch {
     hs_scratch_t *hs;
@@ -60,12 +60,9 @@ struct match_scratch {
     size_t n_occ;
 
     size_t orig_len;     /* scanned bytes before the hashtag lines */
-    uint32_t *model_stamp; /* per pattern: counted for the model this scan */
-    size_t cap_model_stamp;
+    struct model_fx *mfx; /* the model's tokeniser, made on first use */
     uint32_t model_ids[MATCH_MAX_MODEL];
     size_t n_model;
-    uint32_t url_start[MATCH_MAX_URLS], url_end[MATCH_MAX_URLS];
-    size_t n_url;
     double *model_probs; /* per model class */
     size_t cap_model_probs;
 };
@@ -93,7 +90,7 @@ void match_scratch_free(match_scratch *ms)
     free(ms->brand_on);
     free(ms->squeezed);
     free(ms->expanded);
-    free(ms->model_stamp);
+    model_fx_free(ms->mfx);
     free(ms->model_probs);
     free(ms);
 }
@@ -142,12 +139,8 @@ static int match_fit(match_scratch *ms, const ruleset *rs, char *err,
             goto oom;
         ms->cap_rule = n;
     }
-    if (rs->pat_model && rs->n_patterns > ms->cap_model_stamp) {
-        if (match_grow(&ms->model_stamp, ms->cap_model_stamp, rs->n_patterns,
-                       sizeof(uint32_t)))
-            goto oom;
-        ms->cap_model_stamp = rs->n_patterns;
-    }
+    if (rs->model && !ms->mfx && !(ms->mfx = model_fx_new()))
+        goto oom;
     if (rs->model && model_class_count(rs->model) > ms->cap_model_probs) {
         size_t n = model_class_count(rs->model);
         if (match_grow(&ms->model_probs, ms->cap_model_probs, n, sizeof(double)))
@@ -170,26 +163,6 @@ oom:
     return -1;
 }
 
-/* A model n-gram hit at [start, end): counted once, and only where the
- * model's tokeniser emits features (model.h). */
-static void match_model_hit(match_scratch *ms, uint32_t pat, size_t start,
-                            size_t end)
-{
-    const unsigned char *t = ms->text;
-    if (end > ms->orig_len || ms->model_stamp[pat] == ms->stamp ||
-        ms->n_model == MATCH_MAX_MODEL)
-        return;
-    /* Inside a handle: the word right after a '@' that follows no word. */
-    if (start > 0 && t[start - 1] == '@' && rules_is_word(t[start]) &&
-        (start == 1 || !rules_is_word(t[start - 2])))
-        return;
-    for (size_t u = 0; u < ms->n_url; u++)
-        if (start < ms->url_end[u] && end > ms->url_start[u])
-            return;
-    ms->model_stamp[pat] = ms->stamp;
-    ms->model_ids[ms->n_model++] = ms->rs->pat_model[pat];
-}
-
 static int match_on_hit(unsigned int id, unsigned long long from,
                         unsigned long long to, unsigned int flags, void *ctx)
 {
@@ -207,8 +180,6 @@ static int match_on_hit(unsigned int id, unsigned long long from,
             rules_is_word(ms->text[end]))
             return 0;
     }
-    if (ms->rs->pat_model && ms->rs->pat_model[id] != RULES_NO_MODEL)
-        match_model_hit(ms, id, (size_t)to - ms->rs->pat_len[id], (size_t)to);
     if (ms->rs->pat_lex[id] != RULES_NO_LEX && ms->n_occ < MATCH_MAX_OCC) {
         match_occ *o = &ms->occ[ms->n_occ++];
         o->lex = ms->rs->pat_lex[id];
@@ -364,55 +335,25 @@ static bool match_has_handle(const unsigned char *t, size_t n)
     return false;
 }
 
-/* The URL spans of text[0..n) as the model's tokeniser sees them:
- * "http://" or "https://" after no word character, to the next space.
- * Returns whether the text has a handle ('@' after no word character,
- * before one). */
-static bool match_model_prepare(match_scratch *ms, const unsigned char *t, size_t n)
-{
-    bool handle = false;
-    ms->n_url = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] == '@' && (i == 0 || !rules_is_word(t[i - 1])) && i + 1 < n &&
-            rules_is_word(t[i + 1]))
-            handle = true;
-        if (t[i] != 'h' || (i > 0 && rules_is_word(t[i - 1])) ||
-            ms->n_url == MATCH_MAX_URLS)
-            continue;
-        size_t k = 0;
-        if (n - i >= 7 && memcmp(t + i, "http://", 7) == 0)
-            k = 7;
-        else if (n - i >= 8 && memcmp(t + i, "https://", 8) == 0)
-            k = 8;
-        if (!k)
-            continue;
-        size_t e = i + k;
-        while (e < n && t[e] != ' ')
-            e++;
-        ms->url_start[ms->n_url] = (uint32_t)i;
-        ms->url_end[ms->n_url++] = (uint32_t)e;
-        i = e;
-    }
-    return handle;
-}
-
 static void match_model_add(match_scratch *ms, uint32_t id)
 {
     if (id != RULES_NO_MODEL && ms->n_model < MATCH_MAX_MODEL)
         ms->model_ids[ms->n_model++] = id;
 }
 
-/* The model's verdict once the rules have fired: the text features found
- * in the scan plus the signals (handle, URL, fired rules, the lexicon's
- * side), scored. */
-static void match_model_score(const ruleset *rs, match_scratch *ms, bool has_handle,
-                              match_result *out)
+/* The model's verdict once the rules have fired: its n-grams in the
+ * post's normal form (the trainer's tokeniser, so exactly the features it
+ * learnt from), plus the signals of the rules that fired and the lexicon's
+ * side, scored. */
+static int match_model_score(const ruleset *rs, match_scratch *ms, const char *text,
+                             size_t len, match_result *out)
 {
     const rules_lexicon *lx = &rs->lexicon;
-    if (has_handle)
-        match_model_add(ms, rs->model_handle);
-    if (ms->n_url)
-        match_model_add(ms, rs->model_url);
+    long n = model_norm_ids(rs->model, ms->mfx, text, len, ms->model_ids,
+                            MATCH_MAX_MODEL);
+    if (n < 0)
+        return -1;
+    ms->n_model = (size_t)n;
     /* The rules as reported (capped), as training saw them (cmd_train.c). */
     for (uint32_t i = 0; i < out->n_rules; i++)
         match_model_add(ms, rs->rule_model[out->rules[i]]);
@@ -424,6 +365,7 @@ static void match_model_score(const ruleset *rs, match_scratch *ms, bool has_han
     out->model_class = (int32_t)best;
     out->model_prob = (float)ms->model_probs[best];
     out->n_model = (uint32_t)ms->n_model;
+    return 0;
 }
 
 const uint32_t *match_model_ids(const match_scratch *ms, size_t *n)
@@ -656,12 +598,8 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
     }
     ms->orig_len = text_len;
     ms->n_model = 0;
-    bool has_handle = false;
-    if (rs->model)
-        has_handle = match_model_prepare(ms, (const unsigned char *)text, text_len);
-    else
-        has_handle = match_has_handle((const unsigned char *)text, text_len);
-    out->addressed = has_handle;
+    out->addressed = match_has_handle((const unsigned char *)text, text_len);
+    const char *orig_text = text;
     if (match_hashtags(ms, rs, &text, &text_len) != 0) {
         snprintf(err, err_size, "out of memory copying the text");
         return -1;
@@ -742,6 +680,9 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
         out->rules[out->n_rules++] = ms->cand[i];
     }
     if (rs->model)
-        match_model_score(rs, ms, has_handle, out);
+        if (match_model_score(rs, ms, orig_text, ms->orig_len, out) != 0) {
+            snprintf(err, err_size, "out of memory tokenising for the model");
+            return -1;
+        }
     return 0;
 }

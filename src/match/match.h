@@ -29,12 +29,10 @@
  *     2 or more), appended after the text on its own line so no phrase
  *     spans text and hashtag. A "#term" still needs the '#'.
  *
- *   - Model (rules_model.c): a model n-gram counts once per post, where the
- *     model's tokeniser would have emitted it: not inside a handle
- *     ("@united"), a URL (http(s)://... to the next space) or a hashtag's
- *     split line; "@user" and "<url>" count when the post has one. The
- *     scorer (model_score) turns the features found into class
- *     probabilities.
+ *   - Model (rules_model.c): the model's tokeniser runs over the post's
+ *     normal form (not the hashtag lines) and each n-gram is looked up in
+ *     the model; the fired rules' and the lexicon's signals are added, and
+ *     model_score turns them into class probabilities. Cost ~1 us a tweet.
  *
  * Thread-safety: a match_scratch belongs to one thread. It is tied to no
  * particular ruleset: match_post() grows it when handed a ruleset with a

@@ -91,6 +91,11 @@ typedef int (*model_feature_fn)(void *ctx, const char *feat, size_t len);
  * stopped it, -1 when text is not valid UTF-8 or memory ran out. */
 int model_features(model_fx *fx, const char *text, size_t len,
                    model_feature_fn fn, void *ctx);
+/* The same for text already in the normal form (text_normalize's output,
+ * as the matcher holds it): steps 3-4 only. model_features(text) and
+ * model_features_norm(normal form of text) report the same features. */
+int model_features_norm(model_fx *fx, const char *norm, size_t len,
+                        model_feature_fn fn, void *ctx);
 
 
 /* ---- labelled data ---------------------------------------------------- */
@@ -188,6 +193,10 @@ uint32_t model_score(const model *m, const uint32_t *ids, size_t n,
 long model_text_ids(const model *m, model_fx *fx, const char *text,
                     size_t len, uint32_t *ids, size_t cap);
 
+/* The same for text already in the normal form, ids in first-seen order
+ * (not sorted): what the matcher serves a model with. */
+long model_norm_ids(const model *m, model_fx *fx, const char *norm, size_t len,
+                    uint32_t *ids, size_t cap);
 typedef struct model_contrib {
     uint32_t id;
     double value; /* x_j * (w_j,cls - mean over classes of w_j): > 0 pushes

@@ -75,14 +75,22 @@ int model_features(model_fx *fx, const char *text, size_t len,
                    model_feature_fn fn, void *ctx)
 {
     const char *norm;
-    size_t norm_len, n = 0, i;
+    size_t norm_len;
+
+    if (text_normalize(fx->tn, text, len, &norm, &norm_len))
+        return -1;
+    return model_features_norm(fx, norm, norm_len, fn, ctx);
+}
+
+int model_features_norm(model_fx *fx, const char *norm, size_t norm_len,
+                        model_feature_fn fn, void *ctx)
+{
+    size_t n = 0, i;
     const unsigned char *s;
     /* The previous token, while it can start a bigram. */
     size_t prev_start = 0, prev_end = 0;
     bool have_prev = false;
 
-    if (text_normalize(fx->tn, text, len, &norm, &norm_len))
-        return -1;
     if (fx_reserve(&fx->sq, &fx->cap_sq, norm_len ? norm_len : 1))
         return -1;
     for (i = 0; i < norm_len; i++) {

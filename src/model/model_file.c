@@ -240,6 +240,15 @@ static int file_cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+long model_norm_ids(const model *m, model_fx *fx, const char *norm, size_t len,
+                    uint32_t *ids, size_t cap)
+{
+    file_ids_ctx c = {.m = m, .ids = ids, .n = 0, .cap = cap};
+    if (model_features_norm(fx, norm, len, file_on_feature, &c) < 0)
+        return -1;
+    return (long)c.n;
+}
+
 long model_text_ids(const model *m, model_fx *fx, const char *text, size_t len,
                     uint32_t *ids, size_t cap)
 {

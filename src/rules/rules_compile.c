@@ -103,7 +103,6 @@ static int cmp_intern(rules_ld *ld, const json_t *v, const char *expr,
     id = rules_map_get(&ld->pat_ids, key, len + 1 + sizeof(flags));
     if (id != UINT32_MAX) {
         ld->pats[id].all_matches |= all_matches;
-        ld->pats[id].model_only = false;
         free(key);
         *pat = id;
         return 0;
@@ -137,7 +136,6 @@ static int cmp_intern(rules_ld *ld, const json_t *v, const char *expr,
     p->by_brand = by_brand;
     p->owner = owner;
     p->lex = RULES_NO_LEX;
-    p->model = RULES_NO_MODEL;
     if (rules_map_put(&ld->pat_ids, key, len + 1 + sizeof(flags),
                       rs->n_patterns) != 0) {
         free(p->expr);
@@ -352,7 +350,8 @@ int rules_ld_compile(rules_ld *ld)
     if (np == 0)
         return rules_ld_fail(ld, UINT32_MAX, 0, 0,
                              "no brands or rules in %zu file(s); add a "
-                             "\"brands\" or \"rules\" list", ld->n_paths);
+                             "\"brands\" or \"rules\" list (a model is "
+                             "served beside rules, not alone)", ld->n_paths);
     if (cmp_index(ld) != 0 || rules_ld_lexicon_index(ld) != 0 ||
         rules_ld_model_index(ld) != 0 ||
         rules_ld_vocab(ld) != 0)

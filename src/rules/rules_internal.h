@@ -48,7 +48,7 @@ static inline int rules_is_word(unsigned char c)
            (c >= '0' && c <= '9') || c == '_';
 }
 
-/* Model features (rules_model.c): per pattern, the model n-gram id. */
+/* Model signal ids (rules_model.c): none. */
 #define RULES_NO_MODEL UINT32_MAX
 
 /* Lexicon roles (rules_lexicon.c). A pattern has at most one. */
@@ -122,9 +122,6 @@ struct ruleset {
     /* A trained model (rules_model.c), or NULL. */
     struct model *model;
     polarity *model_pol;    /* per model class */
-    uint32_t *pat_model;    /* per pattern: n-gram id, or RULES_NO_MODEL */
-    uint32_t model_handle;  /* the "@user" / "<url>" feature ids, or */
-    uint32_t model_url;     /* RULES_NO_MODEL */
     uint32_t *rule_model;   /* per rule: its "rule:ID" signal id, or none */
     uint32_t model_lexneg, model_lexpos; /* "lexicon:negative|positive" */
 
@@ -224,9 +221,6 @@ typedef struct rules_ld_pattern {
     uint32_t owner;   /* brand or rule index of the first use; UINT32_MAX:
                          the lexicon */
     uint32_t lex;     /* lexicon entry, or RULES_NO_LEX */
-    uint32_t model;   /* model n-gram id, or RULES_NO_MODEL */
-    bool model_only;  /* no rule, brand or lexicon uses it: its words stay
-                         out of the hashtag vocabulary (rules_vocab.c) */
 } rules_ld_pattern;
 
 typedef struct rules_ld_loc {
@@ -303,8 +297,8 @@ int rules_ld_vocab(rules_ld *ld);
 int rules_vocab_index(ruleset *rs);
 
 /* ---- rules_model.c ---- */
-/* The model file being read (its bytes): load, map classes, intern its
- * n-grams. 0, or -1 with ld->err. */
+/* The model file being read (its bytes): load it and map its classes. 0,
+ * or -1 with ld->err. */
 int rules_ld_model(rules_ld *ld, const char *buf, size_t len);
 int rules_ld_model_index(rules_ld *ld);
 

@@ -7,10 +7,10 @@
  * here when its words can complete some term, and a split is only trusted
  * when every piece is a known word (match.c), so the vocabulary of the
  * terms is both sufficient and safer than a general word list ("#therapist"
- * is not "the rapist" unless a rule speaks of rapists). A trained model's
- * n-grams are left out: what a model learnt must not change what the rules
- * see. Words are the runs of
- * [a-z0-9] in the normalised phrases, 2+ bytes, plus "a" and "i".
+ * is not "the rapist" unless a rule speaks of rapists). Words are the runs
+ * of [a-z0-9] in the normalised phrases, 2+ bytes, plus "a" and "i" (a
+ * trained model's n-grams are not phrases, so they never change what the
+ * rules see).
  *
  * The index is open addressing over 64-bit FNV-1a hashes with the word's
  * offset, so the matcher can hash a candidate while it extends it, one
@@ -114,7 +114,7 @@ int rules_ld_vocab(rules_ld *ld)
     for (uint32_t p = 0; p < rs->n_patterns; p++) {
         const char *e = ld->pats[p].expr;
         size_t wl = 0;
-        if (ld->pats[p].flags != 0 || ld->pats[p].model_only) /* a regex; the model's */
+        if (ld->pats[p].flags != 0) /* a regex, not a phrase */
             continue;
         /* Phrase expressions are [a-z0-9_] bytes and \xHH escapes. */
         for (;;) {

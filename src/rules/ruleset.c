@@ -44,7 +44,6 @@ void ruleset_free_parts(ruleset *rs)
     free(rs->pat_lex);
     model_free(rs->model);
     free(rs->model_pol);
-    free(rs->pat_model);
     free(rs->rule_model);
     free(rs->lex);
     free(rs->vocab);

@@ -128,6 +128,12 @@ static void fx_open(fx *f)
     assert_non_null(mkdtemp(f->dir));
     snprintf(path, sizeof(path), "%s/model.json", f->dir);
     assert_int_equal(model_save(f->trained, path, NULL, err, sizeof(err)), 0);
+    /* A model needs a rule set beside it (one brand is enough). */
+    snprintf(path, sizeof(path), "%s/brands.json", f->dir);
+    FILE *bf = fopen(path, "w");
+    assert_non_null(bf);
+    fputs("{\"brands\": [{\"id\": \"acme\", \"aliases\": [\"acmeair\"]}]}\n", bf);
+    fclose(bf);
     f->rs = ruleset_load(f->dir, err, sizeof(err));
     if (!f->rs)
         fail_msg("ruleset_load: %s", err);
