@@ -105,17 +105,20 @@ int model_finish(model *m)
     while (n < m->n_ngrams * 2)
         n *= 2;
     free(m->slot);
-    m->slot = malloc(n * sizeof(uint32_t));
+    m->slot = malloc(n * sizeof(*m->slot));
     if (!m->slot)
         return -1;
-    memset(m->slot, 0xFF, n * sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++)
+        m->slot[i] = (struct model_slot){0, MODEL_EMPTY, 0};
     m->n_slots = n;
     for (size_t j = 0; j < m->n_ngrams; j++) {
         const char *f = m->ngram[j];
-        size_t h = (size_t)model_fnv1a(MODEL_FNV_OFFSET, f, strlen(f)) & (n - 1);
-        while (m->slot[h] != MODEL_EMPTY)
+        size_t len = strlen(f);
+        uint64_t fh = model_fnv1a(MODEL_FNV_OFFSET, f, len);
+        size_t h = (size_t)fh & (n - 1);
+        while (m->slot[h].id != MODEL_EMPTY)
             h = (h + 1) & (n - 1);
-        m->slot[h] = (uint32_t)j;
+        m->slot[h] = (struct model_slot){fh, (uint32_t)j, (uint32_t)len};
     }
     snprintf(m->version, sizeof(m->version), "%016llx",
              (unsigned long long)file_digest(m));
@@ -156,11 +159,12 @@ model_ngram_kind model_ngram_kind_of(const model *m, size_t id)
 
 long model_ngram_find(const model *m, const char *feat, size_t len)
 {
-    size_t h = (size_t)model_fnv1a(MODEL_FNV_OFFSET, feat, len) & (m->n_slots - 1);
-    while (m->slot[h] != MODEL_EMPTY) {
-        const char *f = m->ngram[m->slot[h]];
-        if (!strncmp(f, feat, len) && f[len] == '\0')
-            return (long)m->slot[h];
+    uint64_t fh = model_fnv1a(MODEL_FNV_OFFSET, feat, len);
+    size_t h = (size_t)fh & (m->n_slots - 1);
+    while (m->slot[h].id != MODEL_EMPTY) {
+        if (m->slot[h].hash == fh && m->slot[h].len == len &&
+            !memcmp(m->ngram[m->slot[h].id], feat, len))
+            return (long)m->slot[h].id;
         h = (h + 1) & (m->n_slots - 1);
     }
     return -1;

@@ -16,8 +16,15 @@ struct model {
     char **ngram;     /* [n_ngrams], sorted bytewise, NUL-terminated */
     double *idf;      /* [n_ngrams] */
     double *w;        /* [n_ngrams * n_classes], row per n-gram */
-    /* model_ngram_find: open addressing over ngram ids, UINT32_MAX empty */
-    uint32_t *slot;
+    /* model_ngram_find: open addressing over ngram ids, UINT32_MAX empty;
+     * each slot keeps its n-gram's hash and length so that a probe compares
+     * bytes only on a real candidate (the matcher looks up every word of
+     * every post) */
+    struct model_slot {
+        uint64_t hash;
+        uint32_t id;  /* UINT32_MAX: empty */
+        uint32_t len;
+    } *slot;          /* one cache line fetch per probe */
     size_t n_slots;   /* a power of two */
     char version[17];
 };
