@@ -99,6 +99,30 @@ static uint64_t file_digest(const model *m)
     return h;
 }
 
+/* The lookup index's hash: 8 bytes a step (n-grams are short, and the
+ * matcher hashes every word of every post), mixed by multiply and shift.
+ * Only the index uses it; the file's digest stays FNV-1a. */
+static uint64_t file_slot_hash(const char *s, size_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        s += 8;
+        len -= 8;
+    }
+    if (len) {
+        uint64_t w = 0;
+        memcpy(&w, s, len);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    }
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 32);
+}
+
 int model_finish(model *m)
 {
     size_t n = 16;
@@ -114,7 +138,7 @@ int model_finish(model *m)
     for (size_t j = 0; j < m->n_ngrams; j++) {
         const char *f = m->ngram[j];
         size_t len = strlen(f);
-        uint64_t fh = model_fnv1a(MODEL_FNV_OFFSET, f, len);
+        uint64_t fh = file_slot_hash(f, len);
         size_t h = (size_t)fh & (n - 1);
         while (m->slot[h].id != MODEL_EMPTY)
             h = (h + 1) & (n - 1);
@@ -159,7 +183,7 @@ model_ngram_kind model_ngram_kind_of(const model *m, size_t id)
 
 long model_ngram_find(const model *m, const char *feat, size_t len)
 {
-    uint64_t fh = model_fnv1a(MODEL_FNV_OFFSET, feat, len);
+    uint64_t fh = file_slot_hash(feat, len);
     size_t h = (size_t)fh & (m->n_slots - 1);
     while (m->slot[h].id != MODEL_EMPTY) {
         if (m->slot[h].hash == fh && m->slot[h].len == len &&
