@@ -416,6 +416,16 @@ int cmd_check_rules(int argc, char **argv)
            "  version:     %s\n",
            dir, st.n_files, st.n_brands, st.n_rules, st.n_patterns, st.compile_s,
            st.db_bytes, ruleset_version(rs));
+    if (ruleset_lexicon(rs)->present)
+        printf("  lexicon:     %zu weighted terms\n", ruleset_lexicon(rs)->n_terms);
+    if (ruleset_model(rs)) {
+        const struct model *md = ruleset_model(rs);
+        printf("  model:       %s, %zu n-grams, classes", model_version(md),
+               model_ngram_count(md));
+        for (size_t c = 0; c < model_class_count(md); c++)
+            printf("%s%s", c ? ", " : " ", model_class(md, c));
+        printf("\n");
+    }
     printf("%zu example%s ok\n", sum.passed, sum.passed == 1 ? "" : "s");
     ruleset_unref(rs);
     return 0;

@@ -26,6 +26,12 @@
  *   text) or a nested {"all"|"any"|"not": [...]} group. A rule needs at least
  *   one positive term; "not" alone is refused.
  *
+ * A file may also hold a "lexicon" (weighted terms and their modifiers,
+ * rules_lexicon.c; scored by match), rules may carry "examples" (run by
+ * src/ruletest), and a file whose object has "earshot_model" is a trained
+ * model (rules_model.c; served by match). All of them are covered by the
+ * version digest and loaded, cached and reloaded as one ruleset.
+ *
  *   EX is a post's text (a non-empty string) or a whole post object in any
  *   input shape the engine accepts (for rules with "when" predicates). The
  *   loader only stores examples; src/ruletest/ runs them (`earshot
