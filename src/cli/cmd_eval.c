@@ -185,6 +185,30 @@ static json_t *eval_event_text(const engine_output *out)
     return text;
 }
 
+/* What decided a miss beyond the rules: the lexicon's valence and, with a
+ * model, its class and strongest n-grams ("valence -2.50; model complaint
+ * 0.81: never +0.27, my +0.23"). */
+#define EVAL_WHY_TOP 5
+static void eval_why(const ruleset *rs, const engine_output *out, char *buf, size_t size)
+{
+    const match_result *m = out->matches;
+    size_t n = 0;
+    buf[0] = 0;
+    if (ruleset_lexicon(rs)->present)
+        n += (size_t)snprintf(buf + n, size - n, "valence %.2f", m->valence);
+    if (ruleset_model(rs) && m->model_class >= 0 && n < size) {
+        const struct model *md = ruleset_model(rs);
+        model_contrib top[EVAL_WHY_TOP];
+        size_t k = model_explain(md, out->model_ids, out->n_model_ids,
+                                 (uint32_t)m->model_class, top, EVAL_WHY_TOP);
+        n += (size_t)snprintf(buf + n, size - n, "%smodel %s %.2f:", n ? "; " : "",
+                              model_class(md, (size_t)m->model_class), m->model_prob);
+        for (size_t i = 0; i < k && n < size; i++)
+            n += (size_t)snprintf(buf + n, size - n, "%s %s %+.2f", i ? "," : "",
+                                  model_ngram(md, top[i].id), top[i].value);
+    }
+}
+
 static void eval_one(eval_run *er, const char *file, uint64_t line_no, int32_t label,
                      const char *line, size_t len)
 {
@@ -224,8 +248,12 @@ static void eval_one(eval_run *er, const char *file, uint64_t line_no, int32_t l
     /* A miss: worth the text and where it is. */
     char ref[512];
     json_t *text = eval_event_text(&out);
+    char why[512] = "";
     eval_detail d = {.rules = out.matches->rules, .n_rules = out.matches->n_rules, .ref = ref};
     snprintf(ref, sizeof(ref), "%s:%llu", file, (unsigned long long)line_no);
+    eval_why(er->rules, &out, why, sizeof(why));
+    if (*why)
+        d.why = why;
     if (json_is_string(text)) {
         d.text = json_string_value(text);
         d.text_len = json_string_length(text);

@@ -49,6 +49,7 @@ static void eval_misses_free(eval_misses *ms)
     for (size_t i = 0; i < ms->n; i++) {
         free(ms->m[i].text);
         free(ms->m[i].ref);
+        free(ms->m[i].why);
     }
     free(ms->m);
 }
@@ -137,6 +138,7 @@ static int eval_keep_miss(eval *ev, eval_misses *ms, int gold, int pred, const e
             return 0;
         free(slot->text);
         free(slot->ref);
+        free(slot->why);
     }
     memset(slot, 0, sizeof(*slot));
     slot->gold = gold;
@@ -150,6 +152,8 @@ static int eval_keep_miss(eval *ev, eval_misses *ms, int gold, int pred, const e
             goto oom;
     }
     if (d && d->ref && !(slot->ref = strdup(d->ref)))
+        goto oom;
+    if (d && d->why && !(slot->why = strdup(d->why)))
         goto oom;
     if (d && d->rules) {
         slot->n_rules_fired = d->n_rules;

@@ -124,6 +124,8 @@ typedef struct eval_detail {
     size_t text_len;
     const char *ref;        /* where the post came from, e.g. "care.jsonl:12" */
     double score;           /* misses with the highest score are kept */
+    const char *why;        /* shown for misses, e.g. the model's strongest
+                               n-grams; NUL-terminated; may be NULL */
 } eval_detail;
 
 /* One post: gold in [0, n_classes), pred in [0, n_classes) or

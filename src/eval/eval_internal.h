@@ -15,6 +15,7 @@ typedef struct eval_miss {
     char *text;               /* owned, cut to EVAL_TEXT_MAX bytes; may be NULL */
     int text_cut;             /* text was longer */
     char *ref;                /* owned; may be NULL */
+    char *why;                /* owned; may be NULL */
     uint32_t rules[EVAL_MISS_RULES];
     size_t n_rules;           /* kept */
     size_t n_rules_fired;     /* fired (n_rules may be fewer) */

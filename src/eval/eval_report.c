@@ -126,6 +126,8 @@ static void eval_print_misses(const eval *ev, FILE *out, size_t c, int fp)
             fprintf(out, "%s%s", r ? ", " : "", ev->rules[m[i].rules[r]].id);
         if (m[i].n_rules_fired > m[i].n_rules)
             fprintf(out, ", +%zu more", m[i].n_rules_fired - m[i].n_rules);
+        if (m[i].why)
+            fprintf(out, "\n    why: %s", m[i].why);
         fputs("\n    ", out);
         eval_print_text(out, m[i].text ? m[i].text : "(no text)", m[i].text_cut);
         fputc('\n', out);
@@ -295,6 +297,7 @@ static json_t *eval_misses_json(const eval *ev, int *bad)
                 eval_set(o, "rules", rules, bad);
                 eval_set(o, "rules_fired", json_integer((json_int_t)m[i].n_rules_fired), bad);
                 eval_set(o, "score", json_real(m[i].score), bad);
+                eval_set(o, "why", m[i].why ? json_string(m[i].why) : json_null(), bad);
                 eval_push(arr, o, bad);
             }
             free(m);
