@@ -84,6 +84,23 @@ def render(r, json_path):
                    f"| {fmt(row.get('rss_mb'), ' MB')} |")
     out.append("")
 
+    mr = (r.get("model") or {}).get("rows") or []
+    if mr:
+        out.append("**Trained model** (issue 9): `earshot train` on the corpus (labelled by the "
+                   "default rules), padded to N n-grams by `bench/gen_model.py`, served beside "
+                   "the 10,000 rules, 1 thread; scikit-learn's predict of the same kind of model "
+                   "(TF-IDF 1-2 grams + logistic regression) on the same posts, posts/s:\n")
+        out.append("| n-grams | earshot | scikit-learn, one post a call | earshot / it "
+                   "| scikit-learn, batches of 1000 |")
+        out.append("| ---: | ---: | ---: | ---: | ---: |")
+        for row in mr:
+            me, sk = row.get("engine") or {}, row.get("sklearn") or {}
+            out.append(f"| {fmt(row.get('ngrams'))} | {fmt(me.get('posts_per_s_1thread'))} "
+                       f"| {fmt(sk.get('posts_per_s'))} "
+                       f"| {ratio(me.get('posts_per_s_1thread'), sk.get('posts_per_s'))} "
+                       f"| {fmt(sk.get('batch_posts_per_s'))} |")
+        out.append("")
+
     out.append("**End to end** (preloaded input topic drained until every output is "
                "acknowledged; output counts checked), posts/s:\n")
     for key, name in (("e2e", "Apache Kafka 4.1.1, 1 node on loopback"),
@@ -130,7 +147,7 @@ def render(r, json_path):
     out.append("**Peak RSS** (MB): " + ", ".join(
         f"{k} {fmt(v)}" for k, v in (r.get("rss_mb") or {}).items() if v is not None) + ".\n")
 
-    out.append("**Issue-4 targets**, as ratios measured in this run:\n")
+    out.append("**Targets** (issues 4, 8, 9), as measured in this run:\n")
     out.append("| target | measured | wanted | | note |")
     out.append("| --- | ---: | ---: | --- | --- |")
     for t in r.get("targets", []):
