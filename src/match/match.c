@@ -20,6 +20,7 @@
 #include "match/match.h"
 #include "model/model.h"
 #include "rules/rules_internal.h"
+#include "text/text.h"
 
 /* One lexicon hit: entry and byte span in the scanned text. Capped: a post
  * with more lexicon hits than this is scored on its first ones. */
@@ -619,8 +620,16 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
         return -1;
     }
 
-    if (rs->n_lex)
+    if (rs->n_lex) {
         out->valence = match_valence(rs, ms, &out->n_lex);
+        /* Shouting strengthens what was said: capitals or a run of '!'
+         * (on the original text: the normal form is case-folded). */
+        if (out->valence != 0 && p && rs->lexicon.shout_factor != 1.0) {
+            text_shout sh = text_shouting(p->text.ptr, p->text.len);
+            if (sh.caps_ratio >= 0.6 || sh.max_bang_run >= 3)
+                out->valence *= (float)rs->lexicon.shout_factor;
+        }
+    }
 
     /* Brands: a brand counts when its hits outnumber its exclusion hits. */
     ms->n_brand_hit = 0;

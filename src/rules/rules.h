@@ -125,6 +125,8 @@ typedef struct rules_lexicon {
                                    rest of the post sums to -this or less (2) */
     bool complaint_needs_target; /* a post that @-mentions no account and
                                    names no brand is not a complaint (false) */
+    double shout_factor;        /* valence times this when the post shouts:
+                                   60% capitals or "!!!" (1: off) */
     size_t n_terms;             /* weighted terms (not counting modifiers) */
 } rules_lexicon;
 

@@ -34,7 +34,7 @@ static const char *const lex_keys[] = {
 static const char *const lex_settings_keys[] = {
     "threshold", "weight", "negation_window", "negation_factor",
     "intensifier_factor", "contrast_before", "contrast_after",
-    "sarcasm_threshold", "complaint_needs_target", NULL};
+    "sarcasm_threshold", "complaint_needs_target", "shout_factor", NULL};
 static const char *const lex_group_keys[] = {
     "valence", "terms", "sarcastic", "description", NULL};
 
@@ -49,6 +49,7 @@ void rules_lexicon_defaults(rules_lexicon *lx)
     lx->contrast_before = 0.5;
     lx->contrast_after = 1.5;
     lx->sarcasm_threshold = 2;
+    lx->shout_factor = 1;
 }
 
 /* Fail at v, else at the key holding it in parent, else at parent. */
@@ -100,7 +101,8 @@ static int lex_settings(rules_ld *ld, json_t *s)
         lex_number(ld, s, "intensifier_factor", 0, 10, &lx->intensifier_factor) != 0 ||
         lex_number(ld, s, "contrast_before", 0, 10, &lx->contrast_before) != 0 ||
         lex_number(ld, s, "contrast_after", 0, 10, &lx->contrast_after) != 0 ||
-        lex_number(ld, s, "sarcasm_threshold", 0, 100, &lx->sarcasm_threshold) != 0)
+        lex_number(ld, s, "sarcasm_threshold", 0, 100, &lx->sarcasm_threshold) != 0 ||
+        lex_number(ld, s, "shout_factor", 0, 10, &lx->shout_factor) != 0)
         return -1;
     lx->negation_window = (uint32_t)window;
     json_t *nt = json_object_get(s, "complaint_needs_target");

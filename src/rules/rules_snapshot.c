@@ -254,6 +254,7 @@ void rules_snapshot_put(const char *dir, uint64_t max, const ruleset *rs, char *
         lc.contrast_after = rs->lexicon.contrast_after;
         lc.sarcasm_threshold = rs->lexicon.sarcasm_threshold;
         lc.complaint_needs_target = rs->lexicon.complaint_needs_target;
+        lc.shout_factor = rs->lexicon.shout_factor;
         lc.n_terms = rs->lexicon.n_terms;
         sb_put(&out, &lc, sizeof(lc));
     }

@@ -167,6 +167,51 @@ static void test_snapshot(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Shouting (60% capitals, or "!!!") multiplies the valence by
+ * shout_factor; it is read from the original text, so the post is given. */
+static void test_shouting(void **state)
+{
+    char dir[] = "/tmp/earshot_lexshout_XXXXXX", path[128], cmd[160], err[512];
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/l.json", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"lexicon\": {\"settings\": {\"shout_factor\": 2}, \"terms\": "
+          "[{\"valence\": 2, \"terms\": [\"good\"]}]}}", fp);
+    fclose(fp);
+    ruleset *rs = ruleset_load(dir, err, sizeof(err));
+    if (!rs)
+        fail_msg("%s", err);
+    static const struct {
+        const char *text;
+        double want;
+    } cases[] = {
+        {"good", 2}, {"good!!!", 4}, {"good!!", 2}, {"GOOD GOOD NEWS", 8},
+        {"Good news everyone", 2}, {"nothing here!!!", 0},
+    };
+    match_scratch *ms = match_scratch_new();
+    text_norm *tn = text_norm_new();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        post p;
+        const char *norm;
+        size_t nlen;
+        match_result r;
+        memset(&p, 0, sizeof(p));
+        p.text = (strview){cases[i].text, strlen(cases[i].text)};
+        assert_int_equal(text_normalize(tn, p.text.ptr, p.text.len, &norm, &nlen), 0);
+        assert_int_equal(match_post(rs, ms, &p, norm, nlen, &r, err, sizeof(err)), 0);
+        if (r.valence < cases[i].want - 1e-4 || r.valence > cases[i].want + 1e-4)
+            fail_msg("\"%s\": valence %g, want %g", cases[i].text, r.valence,
+                     cases[i].want);
+    }
+    text_norm_free(tn);
+    match_scratch_free(ms);
+    ruleset_unref(rs);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* A ruleset without a lexicon scores nothing. */
 static void test_no_lexicon(void **state)
 {
@@ -225,7 +270,7 @@ static void test_errors(void **state)
         "mean 'threshold'?); expected one of threshold, weight, "
         "negation_window, negation_factor, intensifier_factor, "
         "contrast_before, contrast_after, sarcasm_threshold, "
-        "complaint_needs_target");
+        "complaint_needs_target, shout_factor");
     assert_string_equal(
         load_error("{\"lexicon\": {\"settings\": {\"weight\": -1}}}"),
         "l.json:1:37: lexicon settings: \"weight\" must be a number in 0..1000");
@@ -244,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_valence),
         cmocka_unit_test(test_hashtags),
         cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_shouting),
         cmocka_unit_test(test_no_lexicon),
         cmocka_unit_test(test_errors),
     };
