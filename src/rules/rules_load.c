@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rules/rules_internal.h"
 #include "text/text.h"
@@ -777,36 +778,37 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
 
 /* ---- files ---- */
 
+/* Every read of a rule file (a load, the snapshot key, rules_dir_version)
+ * comes here, so a FIFO, a device or an endless file fails the load with
+ * its name instead of hanging it or eating memory: in `earshot run` that
+ * would be the reload thread, stuck for good. */
 static int ld_read(rules_ld *ld, const char *path, char **buf, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    size_t cap = 0, n = 0;
-    char *b = NULL;
+    struct stat st;
+    int fd = rules_file_open(path, &st), rc;
 
-    if (!f)
+    if (fd == -2)
+        return rules_ld_fail(ld, ld->file, 0, 0,
+                             "not a regular file (%s); rule files must be "
+                             "plain files", rules_file_kind(st.st_mode));
+    if (fd < 0)
         return rules_ld_fail(ld, ld->file, 0, 0,
                              "cannot open: %s; check the file's permissions",
                              strerror(errno));
-    for (;;) {
-        if (rules_vec_reserve(&b, &cap, n + 65536, 1) != 0) {
-            fclose(f);
-            free(b);
-            return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
+    rc = rules_file_read(fd, (long long)st.st_size, RULES_FILE_MAX, buf, len);
+    if (rc != 0) {
         int e = errno;
-        fclose(f);
-        free(b);
-        return rules_ld_fail(ld, ld->file, 0, 0, "cannot read: %s", strerror(e));
+        close(fd);
+        if (rc == -2)
+            return rules_ld_fail(ld, ld->file, 0, 0,
+                                 "larger than %d MiB; split it",
+                                 RULES_FILE_MAX_MIB);
+        if (e == ENOMEM)
+            return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
+        return rules_ld_fail(ld, ld->file, 0, 0, "cannot read: %s",
+                             strerror(e));
     }
-    fclose(f);
-    *buf = b;
-    *len = n;
+    close(fd);
     return 0;
 }
 
