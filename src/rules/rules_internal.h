@@ -176,6 +176,19 @@ uint64_t rules_fnv1a(uint64_t h, const void *data, size_t len);
 #define RULES_FILE_MAX_MIB 256
 #define RULES_FILE_MAX ((size_t)RULES_FILE_MAX_MIB << 20)
 
+/* Error messages quote the analyst's strings (terms, ids, keys) cut to
+ * this many bytes: a 1 MB phrase quoted whole filled the caller's error
+ * buffer and pushed out the reason and the fix. The position (FILE:LINE:COL)
+ * already says which string it is; 80 bytes is enough to recognise it. */
+#define RULES_QUOTE_MAX 80
+typedef struct rules_quote_buf {
+    char s[RULES_QUOTE_MAX + 4];
+} rules_quote_buf;
+/* s itself when it fits, else its first RULES_QUOTE_MAX bytes or fewer
+ * (never half a UTF-8 character) and "..." in q. One q per quoted string
+ * of a message. */
+const char *rules_quote(rules_quote_buf *q, const char *s);
+
 struct stat;
 /* Open path read-only without blocking (O_NONBLOCK: a FIFO opens at once
  * instead of waiting for a writer) and close-on-exec, and fstat it into

@@ -158,14 +158,16 @@ static int ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
                 break;
         }
         int line = 0, col = 0;
+        rules_quote_buf q;
         rules_posmap_key(&ld->pm, obj, key, &line, &col);
         if (near)
             return rules_ld_fail(ld, ld->file, line, col,
                                  "unknown key '%s' in %s (did you mean '%s'?); "
-                                 "expected one of %s", key, what, near, list);
+                                 "expected one of %s", rules_quote(&q, key),
+                                 what, near, list);
         return rules_ld_fail(ld, ld->file, line, col,
-                             "unknown key '%s' in %s; expected one of %s", key,
-                             what, list);
+                             "unknown key '%s' in %s; expected one of %s",
+                             rules_quote(&q, key), what, list);
     }
     return 0;
 }
@@ -214,10 +216,12 @@ static int ld_unique(rules_ld *ld, rules_map *ids, rules_ld_loc **locs,
     prev = rules_map_get(ids, id, strlen(id));
     if (prev != UINT32_MAX) {
         rules_ld_loc *p = &(*locs)[prev];
+        rules_quote_buf q;
         return rules_ld_fail(ld, ld->file, here.line, here.col,
                              "duplicate %s id '%s': already defined at "
                              "%s:%d:%d; %s ids must be unique, rename one",
-                             kind, id, ld->paths[p->file], p->line, p->col,
+                             kind, rules_quote(&q, id), ld->paths[p->file],
+                             p->line, p->col,
                              kind);
     }
     if (rules_vec_reserve(locs, cap, (size_t)index + 1, sizeof(**locs)) != 0 ||
@@ -286,6 +290,7 @@ static int ld_brand(rules_ld *ld, json_t *b, size_t index)
     json_t *name;
     size_t n_pos = 0;
     uint32_t bi = (uint32_t)rs->n_brands;
+    rules_quote_buf qid;
 
     if (!json_is_object(b))
         LD_FAIL_AT(ld, b, NULL, NULL,
@@ -293,7 +298,7 @@ static int ld_brand(rules_ld *ld, json_t *b, size_t index)
                    "\"aliases\": [\"comcast\"]}", index + 1);
     id = json_string_value(json_object_get(b, "id"));
     if (id && *id)
-        snprintf(what, sizeof(what), "brand '%s'", id);
+        snprintf(what, sizeof(what), "brand '%s'", rules_quote(&qid, id));
     else
         snprintf(what, sizeof(what), "brand #%zu", index + 1);
     if (ld_check_keys(ld, b, ld_brand_keys, what) != 0)
@@ -684,6 +689,7 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
     json_t *v;
     uint32_t ri = (uint32_t)rs->n_rules;
     rules_rule *rule;
+    rules_quote_buf qid;
 
     if (!json_is_object(r))
         LD_FAIL_AT(ld, r, NULL, NULL,
@@ -691,7 +697,7 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
                    "\"tag\": \"wait_time\", \"any\": [\"on hold\"]}", index + 1);
     id = json_string_value(json_object_get(r, "id"));
     if (id && *id)
-        snprintf(what, sizeof(what), "rule '%s'", id);
+        snprintf(what, sizeof(what), "rule '%s'", rules_quote(&qid, id));
     else
         snprintf(what, sizeof(what), "rule #%zu", index + 1);
     if (ld_check_keys(ld, r, ld_rule_keys, what) != 0)
@@ -745,10 +751,13 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
             rule->polarity = POLARITY_QUESTION;
         else if (p && strcmp(p, "neutral") == 0)
             rule->polarity = POLARITY_NEUTRAL;
-        else if (p)
+        else if (p) {
+            rules_quote_buf q;
             LD_FAIL_AT(ld, v, r, "polarity",
                        "%s: bad polarity '%s'; expected \"complaint\", "
-                       "\"praise\" or \"question\" (or leave it out)", what, p);
+                       "\"praise\" or \"question\" (or leave it out)", what,
+                       rules_quote(&q, p));
+        }
         else
             LD_FAIL_AT(ld, v, r, "polarity",
                        "%s: polarity must be a string: \"complaint\", "
@@ -931,12 +940,14 @@ static int ld_resolve(rules_ld *ld)
     for (size_t i = 0; i < ld->n_wb; i++) {
         rules_ld_when_brand *wb = &ld->wb[i];
         uint32_t b = rules_map_get(&ld->brand_ids, wb->name, strlen(wb->name));
+        rules_quote_buf qr, qb;
         if (b == UINT32_MAX)
             return rules_ld_fail(ld, wb->loc.file, wb->loc.line, wb->loc.col,
                                  "rule '%s': \"when.brands\" names unknown brand "
                                  "'%s'; use the \"id\" of a brand defined in a "
-                                 "\"brands\" list", ld->rs->rules[wb->rule].id,
-                                 wb->name);
+                                 "\"brands\" list",
+                                 rules_quote(&qr, ld->rs->rules[wb->rule].id),
+                                 rules_quote(&qb, wb->name));
         ld->rs->when_brands[wb->slot] = b;
     }
     return 0;

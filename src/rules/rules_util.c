@@ -113,6 +113,22 @@ int rules_map_put(rules_map *m, const char *key, size_t len, uint32_t val)
     return 0;
 }
 
+const char *rules_quote(rules_quote_buf *q, const char *s)
+{
+    size_t n = strnlen(s, RULES_QUOTE_MAX + 1);
+
+    if (n <= RULES_QUOTE_MAX)
+        return s;
+    /* s[n] is the first byte left out: while it continues a character,
+     * leave out that character's earlier bytes too. */
+    n = RULES_QUOTE_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(q->s, s, n);
+    memcpy(q->s + n, "...", 4);
+    return q->s;
+}
+
 int rules_file_open(const char *path, struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
