@@ -9,10 +9,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ops/log.h"
 
@@ -419,29 +423,121 @@ static char *config_trim(char *s)
     return s;
 }
 
-int config_load_file(config *c, const char *path, char *err, size_t err_size)
-{
-    FILE *f = fopen(path, "r");
-    char *line = NULL, origin[512];
-    size_t cap = 0;
-    ssize_t got;
-    unsigned line_no = 0;
-    int rc = 0;
+/* A config is a few hundred bytes of "key = value" lines; a file past this
+ * is the wrong file (a log, a dump), and /dev/zero would never end. */
+#define CONFIG_FILE_MAX_MIB 1
+#define CONFIG_FILE_MAX ((size_t)CONFIG_FILE_MAX_MIB << 20)
 
-    if (!f) {
+static const char *config_file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a plain file";
+}
+
+/* The whole file, NUL-terminated, into a malloc'd *buf. Opened without
+ * blocking (a FIFO would wait for a writer forever) and refused unless it
+ * is a regular file of at most CONFIG_FILE_MAX bytes, checked by its size
+ * and again while reading (a file can grow). 0, or -1 with err. */
+static int config_read_file(const char *path, char **buf, size_t *len, char *err,
+                            size_t err_size)
+{
+    struct stat st;
+    size_t cap, n = 0;
+    char *b = NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    *buf = NULL;
+    *len = 0;
+    if (fd < 0) {
         snprintf(err, err_size, "cannot open config file '%s': %s", path, strerror(errno));
         return -1;
     }
-    while ((got = getline(&line, &cap, f)) != -1) {
-        char *p, *eq, *key, *value;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, err_size, "cannot stat config file '%s': %s", path, strerror(errno));
+        goto err;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, err_size, "config file '%s' is not a regular file (%s); give "
+                 "the path of a plain file of 'key = value' lines", path,
+                 config_file_kind(st.st_mode));
+        goto err;
+    }
+    if ((uint64_t)st.st_size > CONFIG_FILE_MAX)
+        goto too_large;
+    /* One byte past the size, so the read that sees EOF needs no growth. */
+    cap = (size_t)st.st_size + 1;
+    if (!(b = malloc(cap + 1)))
+        goto oom;
+    for (;;) {
+        ssize_t got;
+        if (n == cap) {
+            char *nb;
+            if (n > CONFIG_FILE_MAX)
+                goto too_large;
+            cap = cap * 2 > CONFIG_FILE_MAX + 1 ? CONFIG_FILE_MAX + 1 : cap * 2;
+            if (!(nb = realloc(b, cap + 1)))
+                goto oom;
+            b = nb;
+        }
+        got = read(fd, b + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(err, err_size, "reading config file '%s': %s", path, strerror(errno));
+            goto err;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    close(fd);
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    return 0;
+too_large:
+    snprintf(err, err_size, "config file '%s' is larger than %d MiB; a config holds "
+             "'key = value' lines: check the path", path, CONFIG_FILE_MAX_MIB);
+    goto err;
+oom:
+    snprintf(err, err_size, "config file '%s': out of memory", path);
+err:
+    free(b);
+    close(fd);
+    return -1;
+}
 
+int config_load_file(config *c, const char *path, char *err, size_t err_size)
+{
+    char *buf, *line, *next, origin[512];
+    size_t len;
+    unsigned line_no = 0;
+    int rc = 0;
+
+    if (config_read_file(path, &buf, &len, err, err_size) != 0)
+        return -1;
+    for (line = buf; line < buf + len; line = next) {
+        char *p, *eq, *key, *value, *nl;
+        size_t got;
+
+        nl = memchr(line, '\n', (size_t)(buf + len - line));
+        got = nl ? (size_t)(nl - line) : (size_t)(buf + len - line);
+        next = line + got + (nl ? 1 : 0);
         line_no++;
         snprintf(origin, sizeof(origin), "%s:%u", path, line_no);
-        if (memchr(line, '\0', (size_t)got)) {
+        if (memchr(line, '\0', got)) {
             config_err(err, err_size, origin, "NUL byte in line");
             rc = -1;
             break;
         }
+        line[got] = '\0';
         p = config_trim(line);
         if (!*p || *p == '#')
             continue;
@@ -464,12 +560,7 @@ int config_load_file(config *c, const char *path, char *err, size_t err_size)
             break;
         }
     }
-    if (!rc && ferror(f)) {
-        snprintf(err, err_size, "reading config file '%s': %s", path, strerror(errno));
-        rc = -1;
-    }
-    free(line);
-    fclose(f);
+    free(buf);
     return rc;
 }
 

@@ -55,10 +55,48 @@ int64_t log_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Copy msg into out[0..cap) with every control byte escaped: \n, \r, \t
+ * by name, other C0 bytes and DEL as \xHH. Messages quote what others
+ * wrote (a rule id, a Kafka error, a post's field): raw, a newline in one
+ * would start a second, forged log line. Backslashes are left alone, so a
+ * message stays readable; the guarantee is one call, one line. An escape
+ * that does not fit is dropped whole. Returns the bytes written. */
+static size_t log_escape(char *out, size_t cap, const char *msg)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        char esc[4];
+        size_t k = 0;
+        if (*p >= 0x20 && *p != 0x7f) {
+            esc[k++] = (char)*p;
+        } else {
+            esc[k++] = '\\';
+            if (*p == '\n') {
+                esc[k++] = 'n';
+            } else if (*p == '\r') {
+                esc[k++] = 'r';
+            } else if (*p == '\t') {
+                esc[k++] = 't';
+            } else {
+                esc[k++] = 'x';
+                esc[k++] = hex[*p >> 4];
+                esc[k++] = hex[*p & 15];
+            }
+        }
+        if (n + k > cap)
+            break;
+        memcpy(out + n, esc, k);
+        n += k;
+    }
+    return n;
+}
+
 static void log_vwrite(log_level level, uint64_t suppressed, const char *fmt, va_list ap)
 {
     static const char *const upper[] = {"ERROR", "WARN", "INFO", "DEBUG"};
-    char line[2048];
+    char line[2048], msg[2048];
     struct timeval tv;
     struct tm tm;
     size_t n;
@@ -71,9 +109,10 @@ static void log_vwrite(log_level level, uint64_t suppressed, const char *fmt, va
                  (int)(tv.tv_usec / 1000), (int)getpid(), upper[level]);
     if (k > 0)
         n += (size_t)k;
-    k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-    if (k > 0)
-        n += (size_t)k < sizeof(line) - n ? (size_t)k : sizeof(line) - n - 1;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    /* Up to sizeof(line) - 2, where the clamp below would cut it anyway:
+     * the newline always fits and no escape is cut in half. */
+    n += log_escape(line + n, sizeof(line) - 2 - n, msg);
     if (suppressed && n < sizeof(line) - 1) {
         k = snprintf(line + n, sizeof(line) - n, " (%llu similar lines suppressed)",
                      (unsigned long long)suppressed);

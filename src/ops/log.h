@@ -4,6 +4,9 @@
  * count, not a flood.
  *
  * Line format: "2026-11-23T08:01:02.345Z earshot[PID] LEVEL: message".
+ * Control characters in the message are escaped (\n, \r, \t, \xHH), so a
+ * rule id or a broker's error with a newline cannot forge a second line:
+ * one call is always one line.
  *
  * The level is the one process-wide setting: main sets it once from the
  * config before any thread starts (log_set_level); everything else reads it.

@@ -196,14 +196,22 @@ int rules_cache_read(const char *dir, uint64_t key, const char *ext, uint32_t ta
     *len_out = 0;
     if (cache_path(path, sizeof(path), dir, key, ext) != 0)
         return 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Never blocks: a FIFO or a device where an entry should be is one more
+     * bad entry (the cache must never fail, or hang, a load), and the write
+     * that follows renames a real entry over it. */
+    fd = rules_file_open(path, &st);
+    if (fd == -2) {
+        rules_warn(warn, warn_size, "rules cache: %s is not a regular file "
+                   "(%s); rebuilt it", path, rules_file_kind(st.st_mode));
+        return 0;
+    }
     if (fd < 0) {
         if (errno != ENOENT && errno != ENOTDIR) /* ENOTDIR: put says it */
             rules_warn(warn, warn_size, "rules cache: cannot open %s: %s; "
                        "compiling instead", path, strerror(errno));
         return 0;
     }
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(hdr) ||
+    if ((size_t)st.st_size < sizeof(hdr) ||
         cache_read_all(fd, &hdr, sizeof(hdr)) != 0) {
         why = "truncated (shorter than its header)";
         goto bad;

@@ -161,11 +161,13 @@ int rules_ld_phrase(rules_ld *ld, const json_t *v, const char *s,
     int line = 0, col = 0;
 
     rules_posmap_value(&ld->pm, v, &line, &col);
-    if (text_normalize(ld->tn, s, strlen(s), &norm, &nlen) != 0)
+    if (text_normalize(ld->tn, s, strlen(s), &norm, &nlen) != 0) {
+        rules_quote_buf q;
         return rules_ld_fail(ld, ld->file, line, col,
                              "%s: term '%s' could not be normalised (out of "
                              "memory or invalid UTF-8); save the file as UTF-8",
-                             what, s);
+                             what, rules_quote(&q, s));
+    }
     for (b = 0; b < nlen && cmp_is_space((unsigned char)norm[b]); b++)
         ;
     for (e = nlen; e > b && cmp_is_space((unsigned char)norm[e - 1]); e--)
@@ -398,12 +400,14 @@ int rules_ld_compile(rules_ld *ld)
         const char *msg = cerr && cerr->message ? cerr->message : "unknown error";
         if (cerr && cerr->expression >= 0 && (uint32_t)cerr->expression < np) {
             const rules_ld_pattern *p = &ld->pats[cerr->expression];
+            rules_quote_buf qo, qt;
             rules_ld_fail(ld, p->file, p->line, p->col,
                           "%s %s: pattern '%s' does not compile: %s Fix the "
                           "term (Hyperscan syntax; it runs on lower-case, "
                           "accent-free normalised text).",
                           p->by_brand ? "brand" : "rule",
-                          cmp_owner(ld, p->by_brand, p->owner), p->term, msg);
+                          rules_quote(&qo, cmp_owner(ld, p->by_brand, p->owner)),
+                          rules_quote(&qt, p->term), msg);
         } else {
             rules_ld_fail(ld, UINT32_MAX, 0, 0,
                           "Hyperscan could not build the database of %u "

@@ -160,6 +160,50 @@ struct ruleset {
 int rules_vec_reserve(void *p, size_t *cap, size_t need, size_t elsize);
 
 uint64_t rules_fnv1a(uint64_t h, const void *data, size_t len);
+
+/* ---- reading files the loader and the cache did not write themselves ----
+ * A rules directory or a cache directory may hold anything a name can:
+ * a FIFO (open(2) blocks until a writer comes, forever), a device or a
+ * symlink to one (/dev/zero never ends), a directory. Both readers go
+ * through these two helpers, so neither can hang or be made to allocate
+ * without bound. */
+
+/* One rule file may not be larger than this. A trained model
+ * (earshot train) is the largest kind of rule file: tens of MB for a big
+ * vocabulary. 256 MiB is far past any real one and still bounds what a
+ * mistaken file (a growing log, a dump) can make a load allocate, twice
+ * over while jansson holds its tree. */
+#define RULES_FILE_MAX_MIB 256
+#define RULES_FILE_MAX ((size_t)RULES_FILE_MAX_MIB << 20)
+
+/* Error messages quote the analyst's strings (terms, ids, keys) cut to
+ * this many bytes: a 1 MB phrase quoted whole filled the caller's error
+ * buffer and pushed out the reason and the fix. The position (FILE:LINE:COL)
+ * already says which string it is; 80 bytes is enough to recognise it. */
+#define RULES_QUOTE_MAX 80
+typedef struct rules_quote_buf {
+    char s[RULES_QUOTE_MAX + 4];
+} rules_quote_buf;
+/* s itself when it fits, else its first RULES_QUOTE_MAX bytes or fewer
+ * (never half a UTF-8 character) and "..." in q. One q per quoted string
+ * of a message. */
+const char *rules_quote(rules_quote_buf *q, const char *s);
+
+struct stat;
+/* Open path read-only without blocking (O_NONBLOCK: a FIFO opens at once
+ * instead of waiting for a writer) and close-on-exec, and fstat it into
+ * *st. Returns the descriptor of a regular file; -1 with errno set when it
+ * cannot be opened or stat'ed; -2 when it is something else (*st says what;
+ * rules_file_kind names it), the descriptor already closed. */
+int rules_file_open(const char *path, struct stat *st);
+/* "a FIFO", "a device", "a directory", "a socket", "not a plain file". */
+const char *rules_file_kind(unsigned mode);
+/* Read all of fd (from rules_file_open; size_hint: its st_size) into a
+ * malloc'd *buf (NUL-terminated, *len bytes before the NUL). 0; -1 with
+ * errno set (ENOMEM when out of memory); -2 when it holds more than max
+ * bytes, whether its size said so or it grew while being read. */
+int rules_file_read(int fd, long long size_hint, size_t max, char **buf,
+                    size_t *len);
 #define RULES_FNV_OFFSET 0xcbf29ce484222325ULL
 
 /* String -> uint32 map (open addressing; keys copied). Used for duplicate

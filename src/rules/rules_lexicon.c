@@ -143,11 +143,13 @@ static int lex_terms(rules_ld *ld, json_t *parent, const char *key, json_t *list
         if (p->lex != RULES_NO_LEX) {
             const rules_ld_loc *first = &ld->lex_loc[p->lex];
             int line = 0, col = 0;
+            rules_quote_buf q;
             rules_posmap_value(&ld->pm, t, &line, &col);
             return rules_ld_fail(ld, ld->file, line, col,
                                  "lexicon: '%s' is already in the lexicon at "
                                  "%s:%d:%d; list each phrase once",
-                                 json_string_value(t), ld->paths[first->file],
+                                 rules_quote(&q, json_string_value(t)),
+                                 ld->paths[first->file],
                                  first->line, first->col);
         }
         if (rs->n_lex == UINT32_MAX - 1 ||

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rules/rules_internal.h"
 #include "text/text.h"
@@ -157,14 +158,16 @@ static int ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
                 break;
         }
         int line = 0, col = 0;
+        rules_quote_buf q;
         rules_posmap_key(&ld->pm, obj, key, &line, &col);
         if (near)
             return rules_ld_fail(ld, ld->file, line, col,
                                  "unknown key '%s' in %s (did you mean '%s'?); "
-                                 "expected one of %s", key, what, near, list);
+                                 "expected one of %s", rules_quote(&q, key),
+                                 what, near, list);
         return rules_ld_fail(ld, ld->file, line, col,
-                             "unknown key '%s' in %s; expected one of %s", key,
-                             what, list);
+                             "unknown key '%s' in %s; expected one of %s",
+                             rules_quote(&q, key), what, list);
     }
     return 0;
 }
@@ -213,10 +216,12 @@ static int ld_unique(rules_ld *ld, rules_map *ids, rules_ld_loc **locs,
     prev = rules_map_get(ids, id, strlen(id));
     if (prev != UINT32_MAX) {
         rules_ld_loc *p = &(*locs)[prev];
+        rules_quote_buf q;
         return rules_ld_fail(ld, ld->file, here.line, here.col,
                              "duplicate %s id '%s': already defined at "
                              "%s:%d:%d; %s ids must be unique, rename one",
-                             kind, id, ld->paths[p->file], p->line, p->col,
+                             kind, rules_quote(&q, id), ld->paths[p->file],
+                             p->line, p->col,
                              kind);
     }
     if (rules_vec_reserve(locs, cap, (size_t)index + 1, sizeof(**locs)) != 0 ||
@@ -285,6 +290,7 @@ static int ld_brand(rules_ld *ld, json_t *b, size_t index)
     json_t *name;
     size_t n_pos = 0;
     uint32_t bi = (uint32_t)rs->n_brands;
+    rules_quote_buf qid;
 
     if (!json_is_object(b))
         LD_FAIL_AT(ld, b, NULL, NULL,
@@ -292,7 +298,7 @@ static int ld_brand(rules_ld *ld, json_t *b, size_t index)
                    "\"aliases\": [\"comcast\"]}", index + 1);
     id = json_string_value(json_object_get(b, "id"));
     if (id && *id)
-        snprintf(what, sizeof(what), "brand '%s'", id);
+        snprintf(what, sizeof(what), "brand '%s'", rules_quote(&qid, id));
     else
         snprintf(what, sizeof(what), "brand #%zu", index + 1);
     if (ld_check_keys(ld, b, ld_brand_keys, what) != 0)
@@ -683,6 +689,7 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
     json_t *v;
     uint32_t ri = (uint32_t)rs->n_rules;
     rules_rule *rule;
+    rules_quote_buf qid;
 
     if (!json_is_object(r))
         LD_FAIL_AT(ld, r, NULL, NULL,
@@ -690,7 +697,7 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
                    "\"tag\": \"wait_time\", \"any\": [\"on hold\"]}", index + 1);
     id = json_string_value(json_object_get(r, "id"));
     if (id && *id)
-        snprintf(what, sizeof(what), "rule '%s'", id);
+        snprintf(what, sizeof(what), "rule '%s'", rules_quote(&qid, id));
     else
         snprintf(what, sizeof(what), "rule #%zu", index + 1);
     if (ld_check_keys(ld, r, ld_rule_keys, what) != 0)
@@ -744,10 +751,13 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
             rule->polarity = POLARITY_QUESTION;
         else if (p && strcmp(p, "neutral") == 0)
             rule->polarity = POLARITY_NEUTRAL;
-        else if (p)
+        else if (p) {
+            rules_quote_buf q;
             LD_FAIL_AT(ld, v, r, "polarity",
                        "%s: bad polarity '%s'; expected \"complaint\", "
-                       "\"praise\" or \"question\" (or leave it out)", what, p);
+                       "\"praise\" or \"question\" (or leave it out)", what,
+                       rules_quote(&q, p));
+        }
         else
             LD_FAIL_AT(ld, v, r, "polarity",
                        "%s: polarity must be a string: \"complaint\", "
@@ -777,36 +787,37 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
 
 /* ---- files ---- */
 
+/* Every read of a rule file (a load, the snapshot key, rules_dir_version)
+ * comes here, so a FIFO, a device or an endless file fails the load with
+ * its name instead of hanging it or eating memory: in `earshot run` that
+ * would be the reload thread, stuck for good. */
 static int ld_read(rules_ld *ld, const char *path, char **buf, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    size_t cap = 0, n = 0;
-    char *b = NULL;
+    struct stat st;
+    int fd = rules_file_open(path, &st), rc;
 
-    if (!f)
+    if (fd == -2)
+        return rules_ld_fail(ld, ld->file, 0, 0,
+                             "not a regular file (%s); rule files must be "
+                             "plain files", rules_file_kind(st.st_mode));
+    if (fd < 0)
         return rules_ld_fail(ld, ld->file, 0, 0,
                              "cannot open: %s; check the file's permissions",
                              strerror(errno));
-    for (;;) {
-        if (rules_vec_reserve(&b, &cap, n + 65536, 1) != 0) {
-            fclose(f);
-            free(b);
-            return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
+    rc = rules_file_read(fd, (long long)st.st_size, RULES_FILE_MAX, buf, len);
+    if (rc != 0) {
         int e = errno;
-        fclose(f);
-        free(b);
-        return rules_ld_fail(ld, ld->file, 0, 0, "cannot read: %s", strerror(e));
+        close(fd);
+        if (rc == -2)
+            return rules_ld_fail(ld, ld->file, 0, 0,
+                                 "larger than %d MiB; split it",
+                                 RULES_FILE_MAX_MIB);
+        if (e == ENOMEM)
+            return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
+        return rules_ld_fail(ld, ld->file, 0, 0, "cannot read: %s",
+                             strerror(e));
     }
-    fclose(f);
-    *buf = b;
-    *len = n;
+    close(fd);
     return 0;
 }
 
@@ -929,12 +940,14 @@ static int ld_resolve(rules_ld *ld)
     for (size_t i = 0; i < ld->n_wb; i++) {
         rules_ld_when_brand *wb = &ld->wb[i];
         uint32_t b = rules_map_get(&ld->brand_ids, wb->name, strlen(wb->name));
+        rules_quote_buf qr, qb;
         if (b == UINT32_MAX)
             return rules_ld_fail(ld, wb->loc.file, wb->loc.line, wb->loc.col,
                                  "rule '%s': \"when.brands\" names unknown brand "
                                  "'%s'; use the \"id\" of a brand defined in a "
-                                 "\"brands\" list", ld->rs->rules[wb->rule].id,
-                                 wb->name);
+                                 "\"brands\" list",
+                                 rules_quote(&qr, ld->rs->rules[wb->rule].id),
+                                 rules_quote(&qb, wb->name));
         ld->rs->when_brands[wb->slot] = b;
     }
     return 0;

@@ -68,13 +68,15 @@ int rules_ld_model(rules_ld *ld, const char *buf, size_t len)
     size_t nc = model_class_count(m);
     if (!(rs->model_pol = calloc(nc, sizeof(*rs->model_pol))))
         return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
-    for (size_t c = 0; c < nc; c++)
+    for (size_t c = 0; c < nc; c++) {
+        rules_quote_buf q;
         if (model_class_polarity(model_class(m, c), &rs->model_pol[c]) != 0)
             return rules_ld_fail(ld, ld->file, 0, 0,
                                  "model class '%s' names no polarity; train with "
                                  "classes complaint, praise, question, neutral "
                                  "(or negative, positive, not_complaint), e.g. "
-                                 "--map", model_class(m, c));
+                                 "--map", rules_quote(&q, model_class(m, c)));
+    }
     return 0;
 }
 

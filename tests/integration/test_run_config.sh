@@ -13,7 +13,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_error() {
   local want_rc=$1 want=$2 rc=0
   shift 3
-  "$earshot" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  # timeout: a config that hangs the reader (a FIFO) must fail, not stall CI.
+  timeout 60 "$earshot" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
   [ "$rc" = "$want_rc" ] || fail "$*: exit $rc, want $want_rc ($(cat "$tmp/err"))"
   grep -qF -- "$want" "$tmp/err" || fail "$*: stderr lacks '$want': $(cat "$tmp/err")"
 }
@@ -33,6 +34,15 @@ expect_error 2 "$tmp/range.conf:2: 'tickets.min_priority' must be an integer 0..
 printf 'brokers = localhost:9092\nkafka.no.such.property = 1\n' >"$tmp/kafka.conf"
 expect_error 2 "$tmp/kafka.conf:2: librdkafka property 'no.such.property': No such configuration property" -- run -c "$tmp/kafka.conf" --check
 
+# Not a config: a device (read forever), a FIFO (open blocks for a writer),
+# a directory, a file past the 1 MiB cap (sparse, so it costs no disk).
+expect_error 2 "config file '/dev/zero' is not a regular file (a device); give the path of a plain file" -- run -c /dev/zero --check
+mkfifo "$tmp/fifo.conf"
+expect_error 2 "config file '$tmp/fifo.conf' is not a regular file (a FIFO)" -- run -c "$tmp/fifo.conf" --check
+expect_error 2 "config file '$tmp' is not a regular file (a directory)" -- run -c "$tmp" --check
+truncate -s 2M "$tmp/big.conf"
+expect_error 2 "config file '$tmp/big.conf' is larger than 1 MiB; a config holds 'key = value' lines: check the path" -- run -c "$tmp/big.conf" --check
+
 EARSHOT_THREADS=many "$earshot" run -b x:1 --check >/dev/null 2>"$tmp/err" && fail "EARSHOT_THREADS=many accepted"
 grep -qF "environment EARSHOT_THREADS: 'threads' must be an integer 0..256, got 'many'" "$tmp/err" || fail "env: $(cat "$tmp/err")"
 
@@ -47,4 +57,4 @@ grep -qx 'kafka.sasl.password = (hidden)' "$tmp/out" || fail "secret not hidden:
 cp -r "$root/rules" "$tmp/rules"
 printf '{"brands": [ {"id": "x", }\n' >"$tmp/rules/brands.json"
 expect_error 2 "$tmp/rules/brands.json:1:" -- run -b x:1 --rules "$tmp/rules" --set rules.cache.dir= --check
-echo "ok: example config valid, bad file/env/kafka/rules named with their place"
+echo "ok: example config valid, bad file/env/kafka/rules and non-files named with their place"

@@ -4,6 +4,7 @@
  * warnings and eviction order are exact.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -322,6 +323,33 @@ static void other_entry(const char *path, const tmp *t)
     assert_int_equal(system(cmd), 0);
     rm_tree(u.root);
     (void)t;
+}
+
+/* A FIFO where the entry was: opening it for reading would block until a
+ * writer came, i.e. forever, in check-rules, at startup or in the reload
+ * thread. */
+static void fifo_entry(const char *path, const tmp *t)
+{
+    (void)t;
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0644), 0);
+}
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "test_rules_cache: hung on a cache entry\n";
+    (void)sig;
+    (void)!write(2, msg, sizeof(msg) - 1);
+    _exit(1);
+}
+
+static void test_fifo_entry_rebuilt(void **state)
+{
+    (void)state;
+    signal(SIGALRM, on_alarm);
+    alarm(30);
+    expect_rebuild(fifo_entry, "not a regular file (a FIFO)");
+    alarm(0);
 }
 
 static void test_corrupt_entry_rebuilt(void **state)
@@ -699,6 +727,35 @@ static void test_snapshot_damage_rebuilt(void **state)
     rm_tree(t.root);
 }
 
+/* The same for the whole-ruleset snapshot entry. */
+static void test_snapshot_fifo_rebuilt(void **state)
+{
+    tmp t;
+    char path[512], want[1024];
+    (void)state;
+    signal(SIGALRM, on_alarm);
+    alarm(30);
+    tmp_make(&t, RULES_WHEN);
+    load_result parsed = load_opts(t.rules, t.cache, 0, true);
+    snapshot_path(&t, path, (int)sizeof(path));
+    fifo_entry(path, &t);
+
+    load_result r = load_opts(t.rules, t.cache, 0, true);
+    snprintf(want, sizeof(want),
+             "rules cache: %s is not a regular file (a FIFO); rebuilt it", path);
+    assert_string_equal(r.warn, want);
+    assert_same_ruleset(parsed.rs, r.rs);
+    ruleset_unref(r.rs);
+
+    r = load_opts(t.rules, t.cache, 0, true);
+    assert_true(r.hit);
+    assert_string_equal(r.warn, "");
+    ruleset_unref(r.rs);
+    ruleset_unref(parsed.rs);
+    rm_tree(t.root);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_entry_rebuilt),
         cmocka_unit_test(test_truncated_entry_rebuilt),
         cmocka_unit_test(test_foreign_entry_rebuilt),
+        cmocka_unit_test(test_fifo_entry_rebuilt),
         cmocka_unit_test(test_lru_eviction),
         cmocka_unit_test(test_entry_over_limit_not_written),
         cmocka_unit_test(test_unwritable_cache_still_loads),
@@ -716,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_hit_restores_everything),
         cmocka_unit_test(test_snapshot_examples),
         cmocka_unit_test(test_snapshot_damage_rebuilt),
+        cmocka_unit_test(test_snapshot_fifo_rebuilt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
