@@ -35,7 +35,7 @@
  * Cost: one jansson parse per event (~57k events/s per core is the parse's
  * ceiling), O(1) hash lookups per brand; a close is O(brands with activity x
  * log) for the ordering; memory is O(brands x open windows x labels) plus
- * ~40 B per remembered post id.
+ * 32-64 B per remembered post id.
  */
 #ifndef EARSHOT_WATCH_H
 #define EARSHOT_WATCH_H
