@@ -37,6 +37,9 @@ static void usage(FILE *out)
         "  broker [--partitions N] [--brokers N]\n"
         "                 start the embedded (librdkafka mock) Kafka cluster\n"
         "  demo           embedded broker + firehose generator + run + live view\n"
+        "  watch [-b BROKERS] [-g GROUP] [--window S] [--lateness S] ...\n"
+        "                 per-brand window stats and complaint spike alerts from\n"
+        "                 posts.enriched to brand.stats and care.alerts\n"
         "  generate [--count N] [--seed S] [--shape v2|v1|generic|mix]\n"
         "                 write realistic sample posts as JSON lines\n"
         "\n"
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
         {"eval", cmd_eval},          {"train", cmd_train},
         {"run", cmd_run},            {"broker", cmd_broker},
         {"demo", cmd_demo},          {"generate", cmd_generate},
+        {"watch", cmd_watch},
     };
 
     if (argc < 2) {

@@ -16,5 +16,6 @@ int cmd_run(int argc, char **argv);         /* cli/cmd_run.c */
 int cmd_broker(int argc, char **argv);      /* cli/cmd_broker.c */
 int cmd_demo(int argc, char **argv);        /* cli/cmd_demo.c */
 int cmd_generate(int argc, char **argv);    /* cli/cmd_generate.c */
+int cmd_watch(int argc, char **argv);       /* cli/cmd_watch.c */
 
 #endif
