@@ -109,6 +109,8 @@ struct post_parser {
     /* context of the message being parsed */
     reason why = R_NONE;
     error_code sj = SUCCESS;
+    const char *next_bs = nullptr; /* next '\\' at or after the last token checked */
+    const char *pad_end = nullptr; /* end of the input in pad */
 
     explicit post_parser(const post_limits &l)
         : parser(l.max_bytes < simdjson::SIMDJSON_MAXSIZE_BYTES
@@ -570,6 +572,155 @@ size_t count_openers(const char *p, size_t n) {
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/* A JSON number token (trailing whitespace allowed, as raw_json_token()
+ * includes it): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. The grammar
+ * and not get_number(), which refuses valid JSON it cannot represent
+ * (integers past 2^64, 1e400). */
+bool number_ok(std::string_view tok) {
+    size_t i = 0, n = tok.size();
+    while (n > 0 && is_ws(tok[n - 1]))
+        n--;
+    if (i < n && tok[i] == '-')
+        i++;
+    if (i < n && tok[i] == '0') {
+        i++;
+    } else {
+        if (i == n || tok[i] < '1' || tok[i] > '9')
+            return false;
+        while (i < n && tok[i] >= '0' && tok[i] <= '9')
+            i++;
+    }
+    if (i < n && tok[i] == '.') {
+        size_t d = ++i;
+        while (i < n && tok[i] >= '0' && tok[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    if (i < n && (tok[i] == 'e' || tok[i] == 'E')) {
+        i++;
+        if (i < n && (tok[i] == '+' || tok[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < n && tok[i] >= '0' && tok[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    return i == n;
+}
+
+/* true, false, null: exactly the word, then only whitespace. */
+bool atom_ok(std::string_view tok, std::string_view word) {
+    if (tok.substr(0, word.size()) != word)
+        return false;
+    for (size_t i = word.size(); i < tok.size(); i++)
+        if (!is_ws(tok[i]))
+            return false;
+    return true;
+}
+
+/* Is there a backslash in [start, end)? Tokens are asked about in
+ * document order, so one memchr finds the next backslash for every token up
+ * to it: a post without escapes costs one memchr in all, where a scan per
+ * key and string cost ~2 ns each. */
+bool has_escape(post_parser *pp, const char *start, const char *end) {
+    if (pp->next_bs < start) {
+        const void *bs = memchr(start, '\\', (size_t)(pp->pad_end - start));
+        pp->next_bs = bs ? static_cast<const char *>(bs) : pp->pad_end;
+    }
+    return pp->next_bs < end;
+}
+
+/* A string needs decoding only if it has an escape: stage 1 already
+ * checked its UTF-8 and its control characters. */
+error_code check_string(post_parser *pp, od::value &v) {
+    std::string_view tok = v.raw_json_token();
+    if (!has_escape(pp, tok.data(), tok.data() + tok.size()))
+        return SUCCESS;
+    std::string_view ignored;
+    return read_str(pp, v, ignored);
+}
+
+/* Same for a key: it ends before its value starts (only ':' and whitespace
+ * lie between). */
+error_code check_key(post_parser *pp, od::field &f) {
+    const char *start = f.key().raw();
+    const char *end = f.value().raw_json_token().data();
+    if (!has_escape(pp, start, end))
+        return SUCCESS;
+    std::string_view key;
+    error_code e = f.unescaped_key().get(key);
+    if (e) {
+        /* as read_str: a lone surrogate is "invalid UTF-8" */
+        if (e == simdjson::STRING_ERROR &&
+            has_surrogate_escape(std::string_view(start, (size_t)(end - start)))) {
+            pp->why = R_UTF8;
+            return e;
+        }
+        return fail(pp, e);
+    }
+    return SUCCESS;
+}
+
+/* Every value of the document is well-formed JSON: the extraction pass
+ * skips what it does not read, and On-Demand skips by structure only
+ * ({"x":tru}, [1,,2], {1:2}, "\q", 01 would all pass). Scalars are checked
+ * on their raw token (no conversion, no copy); only strings and keys with
+ * an escape are decoded, into the parser's string buffer, which the
+ * extraction pass reuses after rewind(). Depth is bounded by the depth
+ * check that runs before. */
+error_code check_value(post_parser *pp, od::value &v) {
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return fail(pp, e);
+    switch (t) {
+    case od::json_type::object: {
+        od::object obj;
+        if ((e = v.get_object().get(obj)))
+            return fail(pp, e);
+        for (auto fr : obj) {
+            if ((e = fr.error()))
+                return fail(pp, e);
+            od::field &f = fr.value_unsafe();
+            if ((e = check_key(pp, f)) || (e = check_value(pp, f.value())))
+                return e;
+        }
+        return SUCCESS;
+    }
+    case od::json_type::array: {
+        od::array arr;
+        if ((e = v.get_array().get(arr)))
+            return fail(pp, e);
+        for (auto er : arr) {
+            if ((e = er.error()))
+                return fail(pp, e);
+            if ((e = check_value(pp, er.value_unsafe())))
+                return e;
+        }
+        return SUCCESS;
+    }
+    case od::json_type::string:
+        return check_string(pp, v);
+    case od::json_type::number:
+        return number_ok(v.raw_json_token()) ? SUCCESS
+                                              : fail(pp, simdjson::NUMBER_ERROR);
+    case od::json_type::boolean: {
+        std::string_view tok = v.raw_json_token();
+        if (atom_ok(tok, "true") || atom_ok(tok, "false"))
+            return SUCCESS;
+        return fail(pp, tok[0] == 't' ? simdjson::T_ATOM_ERROR
+                                       : simdjson::F_ATOM_ERROR);
+    }
+    case od::json_type::null:
+        return atom_ok(v.raw_json_token(), "null")
+                   ? SUCCESS
+                   : fail(pp, simdjson::N_ATOM_ERROR);
+    }
+    return fail(pp, simdjson::TAPE_ERROR);
+}
+
 /* Pick the shape and the fields of that shape. */
 int finish(post_parser *pp, scratch &s, post *out) {
     std::string_view id, text, handle, lang, created;
@@ -680,6 +831,8 @@ int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
 
     pp->why = R_NONE;
     pp->sj = SUCCESS;
+    pp->pad_end = pp->pad + len;
+    pp->next_bs = nullptr;
     pp->users.clear();
 
     od::document doc;
@@ -724,6 +877,21 @@ int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
             set_err(err, err_size, "not an object");
         return -1;
     }
+    {
+        /* Pass 1: the whole document is valid JSON (see check_value). */
+        od::object obj;
+        if ((e = doc.get_object().get(obj)))
+            goto bad;
+        for (auto fr : obj) {
+            if ((e = fr.error()))
+                goto bad;
+            od::field &f = fr.value_unsafe();
+            if ((e = check_key(pp, f)) || (e = check_value(pp, f.value())))
+                goto bad;
+        }
+    }
+    /* Pass 2: the fields we want. rewind() keeps stage 1's index. */
+    doc.rewind();
     {
         od::object obj;
         if ((e = doc.get_object().get(obj)))

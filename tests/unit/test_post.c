@@ -635,10 +635,98 @@ static void test_reject_invalid_utf8_anywhere(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_reject_s(pp, bad[i], "invalid UTF-8");
 
-    /* documented: escapes are decoded only in fields earshot reads */
-    post p;
-    assert_int_equal(parse_s(pp, "{\"text\":\"ok\",\"skip\":\"\\ud800\"}", &p), 0);
-    assert_view(p.text, "ok");
+    /* escapes are checked in fields earshot skips too (issue 12 item 6) */
+    assert_reject_s(pp, "{\"text\":\"ok\",\"skip\":\"\\ud800\"}", "invalid UTF-8");
+    assert_reject_s(pp, "{\"text\":\"ok\",\"\\ud800\":1}", "invalid UTF-8");
+    assert_reject_s(pp, "{\"text\":\"ok\",\"a\":{\"k\\udc00\":[1]}}", "invalid UTF-8");
+}
+
+/* Every accepted post is valid JSON, whatever field the error hides in:
+ * fields earshot skips, fields of a type it ignores, nested objects and
+ * arrays of each shape (issue 12 item 6). '@' in a template is replaced by
+ * each bad value. */
+static void test_reject_invalid_json_anywhere(void **state) {
+    post_parser *pp = *state;
+    static const char *const templates[] = {
+        "{\"id\":\"b\",\"text\":\"Comcast is down\",\"x\":@}",
+        "{\"x\":@,\"id\":\"b\",\"text\":\"Comcast is down\"}",
+        "{\"text\":\"t\",\"x\":[1,{\"y\":[@]}]}",
+        "{\"text\":\"t\",\"lang\":@}",
+        "{\"text\":\"t\",\"created_at\":@}",
+        "{\"text\":\"t\",\"platform\":@}",
+        "{\"text\":\"t\",\"is_retweet\":@}",
+        "{\"text\":\"t\",\"reply_to\":@}",
+        "{\"text\":\"t\",\"author\":{\"followers\":@}}",
+        "{\"text\":\"t\",\"author\":{\"verified\":@}}",
+        "{\"text\":\"t\",\"author\":{\"handle\":@}}",
+        "{\"text\":\"t\",\"author\":{\"x\":@}}",
+        "{\"text\":\"t\",\"author\":@}",
+        "{\"text\":\"t\",\"user\":{\"followers_count\":@}}",
+        "{\"text\":\"t\",\"user\":{\"verified\":@,\"screen_name\":\"a\"}}",
+        "{\"text\":\"t\",\"extended_tweet\":{\"x\":@}}",
+        "{\"text\":\"t\",\"retweeted_status\":@}",
+        "{\"text\":\"t\",\"in_reply_to_status_id\":@}",
+        "{\"data\":{\"text\":\"t\",\"x\":@}}",
+        "{\"data\":{\"text\":\"t\",\"note_tweet\":{\"x\":@}}}",
+        "{\"data\":{\"text\":\"t\",\"referenced_tweets\":[{\"type\":@}]}}",
+        "{\"data\":{\"text\":\"t\",\"referenced_tweets\":[@]}}",
+        "{\"data\":{\"text\":\"t\"},\"includes\":{\"users\":[{\"id\":\"1\","
+        "\"public_metrics\":{\"followers_count\":@}}]}}",
+        "{\"data\":{\"text\":\"t\"},\"includes\":{\"users\":[{\"verified\":@}]}}",
+        "{\"data\":{\"text\":\"t\"},\"includes\":{\"users\":[@]}}",
+        "{\"data\":{\"text\":\"t\"},\"includes\":{\"x\":@}}",
+    };
+    static const struct {
+        const char *value, *reason;
+    } bad[] = {
+        {"tru", "not JSON: Problem while parsing an atom starting with the letter 't'"},
+        {"truex", "not JSON: Problem while parsing an atom starting with the letter 't'"},
+        {"fals", "not JSON: Problem while parsing an atom starting with the letter 'f'"},
+        {"nul", "not JSON: Problem while parsing an atom starting with the letter 'n'"},
+        {"01", "not JSON: Problem while parsing a number"},
+        {"-", "not JSON: Problem while parsing a number"},
+        {"1.", "not JSON: Problem while parsing a number"},
+        {"1e", "not JSON: Problem while parsing a number"},
+        {"\"\\q\"", "not JSON: Problem while parsing a string"},
+        {"\"\\u12\"", "not JSON: Problem while parsing a string"},
+        {"\"\\ud800\"", "invalid UTF-8"},
+        {"{\"\\ud800\":1}", "invalid UTF-8"},
+        {"{\"k\\q\":1}", "not JSON: Problem while parsing a string"},
+    };
+    /* structure errors: simdjson's wording varies by where it notices */
+    static const char *const bad_structure[] = {
+        "[1,,2]", "[1,2,]", "[,1]", "{1:2}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\"}",
+        "1 2",
+    };
+    char json[512];
+    for (size_t t = 0; t < sizeof templates / sizeof templates[0]; t++) {
+        const char *at = strchr(templates[t], '@');
+        int pre = (int)(at - templates[t]);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            snprintf(json, sizeof json, "%.*s%s%s", pre, templates[t], bad[i].value, at + 1);
+            assert_reject_s(pp, json, bad[i].reason);
+        }
+        for (size_t i = 0; i < sizeof bad_structure / sizeof bad_structure[0]; i++) {
+            post p;
+            snprintf(json, sizeof json, "%.*s%s%s", pre, templates[t], bad_structure[i], at + 1);
+            if (parse_s(pp, json, &p) == 0)
+                fail_msg("accepted %s", json);
+            if (strncmp(last_err, "not JSON: ", 10) != 0)
+                fail_msg("%s: reason \"%s\", want \"not JSON: ...\"", json, last_err);
+        }
+    }
+
+    /* valid JSON earshot cannot represent is still valid: accepted */
+    static const char *const good[] = {
+        "123456789012345678901234567890", "1e400", "-0.5E+3", "-0", "[]", "{}",
+        "\"\\ud83d\\ude00 \\n\\\"\\\\\\/\"", "{\"\\u00e9\":[true,false,null]}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        post p;
+        snprintf(json, sizeof json, "{\"text\":\"t\",\"x\":%s,\"y\":[%s]}", good[i], good[i]);
+        if (parse_s(pp, json, &p) != 0)
+            fail_msg("rejected %s: %s", json, last_err);
+    }
 }
 
 static void test_limits(void **state) {
@@ -981,6 +1069,8 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reject_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reject_invalid_utf8_anywhere, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reject_invalid_json_anywhere, setup,
                                         teardown),
         cmocka_unit_test(test_limits),
         cmocka_unit_test_setup_teardown(test_error_buffer_handling, setup, teardown),
