@@ -764,11 +764,15 @@ size_t count_openers(const char *p, size_t n) {
 }
 
 
-/* Pick the shape and the fields of that shape. */
-int finish(post_parser *pp, scratch &s, post *out) {
+/* Pick the shape and the fields of that shape. Returns NULL, or why the
+ * post is refused. */
+const char *finish(post_parser *pp, scratch &s, post *out) {
+    static const char bad_id[] = "id must be a string or an integer";
     std::string_view id, text, handle, lang, created;
     if (s.has_data) {
         out->shape = POST_SHAPE_TWITTER_V2;
+        if (s.d_id_bad)
+            return bad_id;
         id = s.d_id;
         text = !s.d_note_text.empty() ? s.d_note_text : s.d_text;
         lang = s.d_lang;
@@ -792,6 +796,8 @@ int finish(post_parser *pp, scratch &s, post *out) {
         out->is_reply = s.d_reply;
     } else if (s.v1_keys) {
         out->shape = POST_SHAPE_TWITTER_V1;
+        if (s.id_str_bad || s.id_bad)
+            return bad_id;
         id = !s.id_str.empty() ? s.id_str : s.id;
         text = !s.ext_full_text.empty() ? s.ext_full_text
                : !s.full_text.empty()   ? s.full_text
@@ -806,6 +812,8 @@ int finish(post_parser *pp, scratch &s, post *out) {
         out->is_reply = s.v1_reply;
     } else {
         out->shape = POST_SHAPE_GENERIC;
+        if (s.id_bad)
+            return bad_id;
         id = s.id;
         text = s.text;
         lang = s.lang;
@@ -821,7 +829,7 @@ int finish(post_parser *pp, scratch &s, post *out) {
         out->is_reply = s.gen_reply;
     }
     if (text.empty())
-        return -1;
+        return "no text";
     if (!handle.empty() && handle[0] == '@')
         handle.remove_prefix(1);
     out->id = strview{id.data(), id.size()};
@@ -830,9 +838,11 @@ int finish(post_parser *pp, scratch &s, post *out) {
     out->lang = strview{lang.data(), lang.size()};
     if (!created.empty() &&
         post_date_normalise(created.data(), created.size(), pp->date,
-                            &out->created_at_epoch) == 0)
+                            &out->created_at_epoch) == 0) {
         out->created_at = strview{pp->date, POST_DATE_LEN};
-    return 0;
+        out->has_created_at = true;
+    }
+    return nullptr;
 }
 
 void set_err(char *err, size_t err_size, const char *fmt, ...)
@@ -945,9 +955,8 @@ int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
     }
 
     *out = post{};
-    out->created_at_epoch = -1;
-    if (finish(pp, s, out) != 0) {
-        set_err(err, err_size, "no text");
+    if (const char *why = finish(pp, s, out)) {
+        set_err(err, err_size, "%s", why);
         return -1;
     }
     return 0;

@@ -133,6 +133,7 @@ static void test_twitter_v2_samples(void **state) {
     assert_view(p.lang, "en");
     assert_view(p.created_at, "2024-05-01T12:34:56Z");
     assert_int_equal(p.created_at_epoch, 1714566896);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_false(p.is_reply);
 
@@ -147,6 +148,7 @@ static void test_twitter_v2_samples(void **state) {
     assert_int_equal(p.followers, 45210);
     assert_view(p.created_at, "2024-05-02T08:00:01Z");
     assert_int_equal(p.created_at_epoch, 1714636801);
+    assert_true(p.has_created_at);
     assert_true(p.is_retweet);
     assert_false(p.is_reply);
 
@@ -159,6 +161,7 @@ static void test_twitter_v2_samples(void **state) {
     assert_int_equal(p.followers, 87);
     assert_view(p.lang, "es");
     assert_int_equal(p.created_at_epoch, 1714770900);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_true(p.is_reply);
 
@@ -186,6 +189,7 @@ static void test_twitter_v1_samples(void **state) {
     assert_view(p.lang, "en");
     assert_view(p.created_at, "2018-10-10T20:19:24Z");
     assert_int_equal(p.created_at_epoch, 1539202764);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_false(p.is_reply); /* in_reply_to_status_id(_str) are null */
 
@@ -198,6 +202,7 @@ static void test_twitter_v1_samples(void **state) {
     assert_int_equal(p.followers, 640);
     assert_view(p.created_at, "2024-05-02T23:59:59Z");
     assert_int_equal(p.created_at_epoch, 1714694399);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_true(p.is_reply);
 
@@ -220,6 +225,7 @@ static void test_twitter_v1_samples(void **state) {
     assert_int_equal(p.followers, 12);
     assert_view(p.created_at, "2024-05-03T23:30:00Z");
     assert_int_equal(p.created_at_epoch, 1714779000);
+    assert_true(p.has_created_at);
 }
 
 static void test_generic_samples(void **state) {
@@ -238,6 +244,7 @@ static void test_generic_samples(void **state) {
     assert_view(p.lang, "en");
     assert_view(p.created_at, "2024-05-01T14:02:11Z");
     assert_int_equal(p.created_at_epoch, 1714572131);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_false(p.is_reply); /* reply_to: null */
 
@@ -249,6 +256,7 @@ static void test_generic_samples(void **state) {
     assert_true(p.verified);
     assert_view(p.created_at, "2024-05-02T07:15:00Z");
     assert_int_equal(p.created_at_epoch, 1714634100);
+    assert_true(p.has_created_at);
     assert_true(p.is_reply);
 
     /* numeric id, negative followers, is_retweet, +00:00, no lang */
@@ -260,13 +268,14 @@ static void test_generic_samples(void **state) {
     assert_view(p.lang, "");
     assert_view(p.created_at, "2024-05-03T18:00:00Z");
     assert_int_equal(p.created_at_epoch, 1714759200);
+    assert_true(p.has_created_at);
 
     /* no platform, an unparseable date, followers/verified of wrong types */
     parse_sample(pp, "generic.jsonl", 4, &p);
     assert_view(p.platform, "unknown");
     assert_view(p.lang, "fr");
     assert_view(p.created_at, "");
-    assert_int_equal(p.created_at_epoch, -1);
+    assert_false(p.has_created_at);
     assert_int_equal(p.followers, 0);
     assert_false(p.verified);
 }
@@ -394,7 +403,7 @@ static void test_v1_user_fields(void **state) {
     assert_int_equal(p.followers, 215000);
     assert_view(p.id, "");
     assert_view(p.created_at, "");
-    assert_int_equal(p.created_at_epoch, -1);
+    assert_false(p.has_created_at);
 }
 
 static void test_v2_author_matching(void **state) {
@@ -418,7 +427,7 @@ static void test_v2_author_matching(void **state) {
     assert_view(p.text, "hi");
     assert_view(p.id, "10");
     assert_view(p.lang, "");
-    assert_int_equal(p.created_at_epoch, -1);
+    assert_false(p.has_created_at);
 
     /* no match: first user */
     assert_int_equal(parse_s(pp,
@@ -479,6 +488,25 @@ static void test_generic_fields(void **state) {
     assert_view(p.id, "-3");
     assert_int_equal(parse_s(pp, "{\"id\" : 42 ,\"text\":\"t\"}", &p), 0);
     assert_view(p.id, "42");
+
+    /* ids that would all read as "" and share one de-duplication key */
+    static const char *const bad_ids[] = {"null", "12.5", "1e9", "{\"n\":1}", "[1]", "true"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        static const char *const shapes[] = {
+            "{\"id\":%s,\"text\":\"t\"}",
+            "{\"id_str\":%s,\"text\":\"t\",\"user\":{}}",
+            "{\"id_str\":\"1\",\"id\":%s,\"text\":\"t\",\"user\":{}}",
+            "{\"data\":{\"id\":%s,\"text\":\"t\"}}",
+        };
+        for (size_t j = 0; j < sizeof shapes / sizeof shapes[0]; j++) {
+            char json[128];
+            snprintf(json, sizeof json, shapes[j], bad_ids[i]);
+            assert_reject_s(pp, json, "id must be a string or an integer");
+        }
+    }
+    /* an absent id is still allowed (generic channels without one) */
+    assert_int_equal(parse_s(pp, "{\"text\":\"t\"}", &p), 0);
+    assert_view(p.id, "");
 
     static const struct {
         const char *followers;
@@ -561,7 +589,7 @@ static void test_unknown_and_nested_keys_ignored(void **state) {
     assert_view(p.lang, "");
     assert_view(p.platform, "unknown");
     assert_view(p.created_at, "");
-    assert_int_equal(p.created_at_epoch, -1);
+    assert_false(p.has_created_at);
 
     /* "data" that is not an object does not make a v2 post */
     assert_int_equal(parse_s(pp, "{\"data\":\"x\",\"text\":\"t\"}", &p), 0);
@@ -868,29 +896,32 @@ static void test_dates(void **state) {
         {"2000-02-29T12:00:00Z", "2000-02-29T12:00:00Z", 951825600},
         {"1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z", 0},
         {"1969-07-20T20:17:40Z", "1969-07-20T20:17:40Z", -14182940},
+        /* once the "unknown" sentinel (issue 12 item 7): a date like any */
+        {"1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z", -1},
+        {"1950-06-15T08:00:00Z", "1950-06-15T08:00:00Z", -616867200},
         {"2038-01-19T03:14:08Z", "2038-01-19T03:14:08Z", 2147483648LL},
         {"Wed Oct 10 20:19:24 +0000 2018", "2018-10-10T20:19:24Z", 1539202764},
         {"Thu Feb 29 23:00:00 -0200 2024", "2024-03-01T01:00:00Z", 1709254800},
         {"Sat May 04 01:30:00 +0200 2024", "2024-05-03T23:30:00Z", 1714779000},
-        {"2023-02-29T00:00:00Z", NULL, -1},   /* not a leap year */
-        {"1900-02-29T00:00:00Z", NULL, -1},   /* nor is 1900 */
-        {"2024-13-01T00:00:00Z", NULL, -1},
-        {"2024-04-31T00:00:00Z", NULL, -1},
-        {"2024-05-01T24:00:00Z", NULL, -1},
-        {"2024-05-01T12:60:00Z", NULL, -1},
-        {"2024-05-01T12:34:60Z", NULL, -1},   /* leap seconds refused */
-        {"2024-05-01T12:34:56", NULL, -1},    /* no zone: not guessed */
-        {"2024-05-01T12:34:56.Z", NULL, -1},
-        {"2024-05-01T12:34:56+5:30", NULL, -1},
-        {"2024-05-01T12:34:56+05:3x", NULL, -1},
-        {"2024-05-01 12:34:56Z", NULL, -1},
-        {"2024-5-01T12:34:56Z", NULL, -1},
-        {"2024-05-01T12:34:56ZZ", NULL, -1},
-        {"Wed Foo 10 20:19:24 +0000 2018", NULL, -1},
-        {"Wed Oct 10 20:19:24 +0000 18", NULL, -1},
-        {"Wed Oct 32 20:19:24 +0000 2018", NULL, -1},
-        {"yesterday", NULL, -1},
-        {"", NULL, -1},
+        {"2023-02-29T00:00:00Z", NULL, 0},    /* not a leap year */
+        {"1900-02-29T00:00:00Z", NULL, 0},   /* nor is 1900 */
+        {"2024-13-01T00:00:00Z", NULL, 0},
+        {"2024-04-31T00:00:00Z", NULL, 0},
+        {"2024-05-01T24:00:00Z", NULL, 0},
+        {"2024-05-01T12:60:00Z", NULL, 0},
+        {"2024-05-01T12:34:60Z", NULL, 0},   /* leap seconds refused */
+        {"2024-05-01T12:34:56", NULL, 0},    /* no zone: not guessed */
+        {"2024-05-01T12:34:56.Z", NULL, 0},
+        {"2024-05-01T12:34:56+5:30", NULL, 0},
+        {"2024-05-01T12:34:56+05:3x", NULL, 0},
+        {"2024-05-01 12:34:56Z", NULL, 0},
+        {"2024-5-01T12:34:56Z", NULL, 0},
+        {"2024-05-01T12:34:56ZZ", NULL, 0},
+        {"Wed Foo 10 20:19:24 +0000 2018", NULL, 0},
+        {"Wed Oct 10 20:19:24 +0000 18", NULL, 0},
+        {"Wed Oct 32 20:19:24 +0000 2018", NULL, 0},
+        {"yesterday", NULL, 0},
+        {"", NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char json[256];
@@ -900,7 +931,7 @@ static void test_dates(void **state) {
         const char *want = cases[i].want ? cases[i].want : "";
         if (p.created_at.len != strlen(want) ||
             (p.created_at.len && memcmp(p.created_at.ptr, want, p.created_at.len)) ||
-            p.created_at_epoch != cases[i].epoch)
+            p.created_at_epoch != cases[i].epoch || p.has_created_at != (cases[i].want != NULL))
             fail_msg("\"%s\" -> \"%.*s\" %lld, want \"%s\" %lld", cases[i].in,
                      (int)p.created_at.len, p.created_at.ptr ? p.created_at.ptr : "",
                      (long long)p.created_at_epoch, want, (long long)cases[i].epoch);
@@ -1036,7 +1067,7 @@ static void test_random_mutations(void **state) {
                         utf8_ok(p.lang) && utf8_ok(p.platform));
             assert_true(p.followers >= 0);
             assert_true(p.created_at.len == 0 || p.created_at.len == POST_DATE_LEN);
-            assert_true((p.created_at.len == 0) == (p.created_at_epoch == -1));
+            assert_true((p.created_at.len == 0) == !p.has_created_at);
             assert_true(p.shape <= POST_SHAPE_GENERIC);
         } else {
             rejected++;
