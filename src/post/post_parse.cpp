@@ -23,9 +23,11 @@
  *   - Trailing bytes after the root object: always.
  *   - Fields we do not read are not skipped but checked (check_value):
  *     grammar, atoms and numbers on their raw token, escapes only in
- *     strings and keys that contain a backslash. This replaces the skip,
- *     so it costs ~45% more than the lazy parse (bench_post: 377 -> ~550
- *     ns for 750 B), not a second pass (~720 ns).
+ *     strings and keys that contain a backslash. This replaces the skip
+ *     rather than adding a second pass (which cost ~720 ns for the 750 B
+ *     bench post); bench_post, lazy -> checked: 380 -> 535 ns (750 B v2),
+ *     v1.1 samples 403 -> 714 ns (mostly fields we skip), generic 196 ->
+ *     257 ns.
  *   - A lone surrogate escape ("\ud800" without its pair), in any string or
  *     key, rejects the post as "invalid UTF-8": it has no UTF-8 encoding and
  *     replacing it would hide a broken producer.
