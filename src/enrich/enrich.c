@@ -174,17 +174,19 @@ int enrich_priority(const ruleset *rs, const post *p, const match_result *m,
     return priority > 100 ? 100 : priority;
 }
 
-int64_t enrich_respond_by(const enrich_config *cfg, const post *p,
-                          int priority, int64_t now) {
-    int64_t base = p->created_at_epoch >= 0 ? p->created_at_epoch : now;
+int enrich_respond_by(const enrich_config *cfg, const post *p, int priority,
+                      int64_t now, int64_t *at) {
+    int64_t base = p->has_created_at ? p->created_at_epoch : now;
     int n = cfg->n_targets < ENRICH_MAX_TARGETS ? cfg->n_targets
                                                 : ENRICH_MAX_TARGETS;
     for (int i = 0; i < n; i++) {
         const enrich_target *t = &cfg->targets[i];
-        if (priority >= t->min_priority)
-            return base + (int64_t)t->respond_minutes * 60;
+        if (priority >= t->min_priority) {
+            *at = base + (int64_t)t->respond_minutes * 60;
+            return 1;
+        }
     }
-    return -1;
+    return 0;
 }
 
 static void enrich_put2(char *o, unsigned v) {
@@ -273,9 +275,11 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
 
     polarity pol = enrich_polarity(rs, m);
     int priority = enrich_priority(rs, p, m, pol);
-    int64_t respond_by = -1;
+    /* a flag, not a -1 sentinel: posts before 1970 have negative times */
+    int64_t respond_by = 0;
+    int has_respond_by = 0;
     if (pol == POLARITY_COMPLAINT || pol == POLARITY_QUESTION)
-        respond_by = enrich_respond_by(cfg, p, priority, now);
+        has_respond_by = enrich_respond_by(cfg, p, priority, now, &respond_by);
 
     /* A failed append leaves the buffer as it was, so the calls below can
      * run on and the event is cut off once, at the end. */
@@ -359,7 +363,7 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
 
     rc |= ENRICH_LIT(out, "],\"priority\":");
     rc |= jbuf_int(out, priority);
-    if (respond_by >= 0) {
+    if (has_respond_by) {
         char ts[21];
         enrich_format_time(respond_by, ts);
         rc |= ENRICH_LIT(out, ",\"respond_by\":\"");
@@ -378,6 +382,7 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
         sum->polarity = pol;
         sum->priority = priority;
         sum->respond_by = respond_by;
+        sum->has_respond_by = has_respond_by != 0;
         sum->first_brand = n_brands > 0 ? (int)m->brands[0] : -1;
         sum->n_brands = n_brands;
     }

@@ -31,7 +31,7 @@
  *
  * respond_by = base time + the first response target whose min_priority the
  * priority reaches (targets sorted by min_priority descending). Base time is
- * the post's created_at, or `now` when the post has none.
+ * the post's created_at (before 1970 too), or `now` when the post has none.
  *
  * Thread-safety: enrich_event() is reentrant; the jbuf belongs to the caller.
  * Cost: one pass writing the event; no allocation once jbuf has grown.
@@ -66,7 +66,9 @@ void enrich_config_default(enrich_config *cfg);
 typedef struct enrich_summary {
     polarity polarity;
     int priority;
-    int64_t respond_by;   /* epoch seconds, -1 when not applicable */
+    int64_t respond_by;   /* epoch seconds (negative before 1970), 0 unless
+                             has_respond_by */
+    bool has_respond_by;  /* a complaint or question that reached a target */
     int first_brand;      /* index into ruleset brands, -1 if none */
     uint32_t n_brands;
 } enrich_summary;
@@ -81,8 +83,9 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
 polarity enrich_polarity(const ruleset *rs, const match_result *m);
 int enrich_priority(const ruleset *rs, const post *p, const match_result *m,
                     polarity pol);
-int64_t enrich_respond_by(const enrich_config *cfg, const post *p,
-                          int priority, int64_t now);
+/* Returns 1 and sets *at when a target applies, 0 when none does. */
+int enrich_respond_by(const enrich_config *cfg, const post *p, int priority,
+                      int64_t now, int64_t *at);
 
 /* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
 void enrich_format_time(int64_t epoch, char buf[21]);

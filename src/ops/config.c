@@ -673,6 +673,33 @@ void config_print_reference(FILE *out)
     }
 }
 
+/* Would librdkafka redact this property? It flags them _RK_SENSITIVE, but
+ * 2.0.2 exposes the flag through no API (rd_kafka_conf_dump() does not
+ * redact, rd_kafka_conf_properties_show() does not mark them), so this is
+ * its list (rdkafka_conf.c) plus name patterns that catch properties it
+ * leaves unflagged (sasl.oauthbearer.client.secret) or adds later. Hiding
+ * a harmless value costs nothing; showing a key does. */
+static int config_kafka_sensitive(const char *name)
+{
+    static const char *const flagged[] = {
+        "ssl.key.location", "ssl.key.password", "ssl.key.pem", "ssl_key",
+        "ssl.ca.pem", "ssl.keystore.password", "sasl.username",
+        "sasl.password", "sasl.oauthbearer.config",
+    };
+    static const char *const patterns[] = {
+        "key", "pem", "password", "secret", "token", "oauthbearer", "jaas",
+        "credential", "keytab",
+    };
+
+    for (size_t i = 0; i < sizeof(flagged) / sizeof(flagged[0]); i++)
+        if (strcmp(name, flagged[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
+        if (strstr(name, patterns[i]))
+            return 1;
+    return 0;
+}
+
 void config_print(const config *c, FILE *out)
 {
     const char *base = (const char *)c;
@@ -700,7 +727,5 @@ void config_print(const config *c, FILE *out)
     }
     for (size_t i = 0; i < c->n_kafka; i++)
         fprintf(out, "kafka.%s = %s\n", c->kafka[i].name,
-                strstr(c->kafka[i].name, "password") || strstr(c->kafka[i].name, "secret")
-                    ? "(hidden)"
-                    : c->kafka[i].value);
+                config_kafka_sensitive(c->kafka[i].name) ? "(hidden)" : c->kafka[i].value);
 }

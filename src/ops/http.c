@@ -17,6 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Connection limits; see the MHD_start_daemon call. */
+#define HTTP_IDLE_TIMEOUT_S 5
+#define HTTP_PER_IP 16
+#define HTTP_TOTAL 512
+
 struct http_server {
     struct MHD_Daemon *daemon;
     http_config cfg;
@@ -213,7 +218,7 @@ http_server *http_start(const http_config *cfg, char *err, size_t err_size)
                 " (another process listens there; pick another port)" : "");
         goto err;
     }
-    if (listen(fd, 64) != 0) {
+    if (listen(fd, 128) != 0) {
         set_err(err, err_size, "http %s: listen: %s", listen_s, strerror(errno));
         goto err;
     }
@@ -231,9 +236,19 @@ http_server *http_start(const http_config *cfg, char *err, size_t err_size)
             (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
         (uint16_t)hs->port, NULL, NULL, handle, hs,
         MHD_OPTION_LISTEN_SOCKET, fd,
-        /* A stuck client must not hold a connection slot for long. */
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+        /* Slowloris (issue 12 item 4): the timeout is an idle timeout that
+         * every byte resets, and libmicrohttpd 0.9.75 has no absolute
+         * request deadline, so a client trickling a byte a second keeps its
+         * slot. A per-address cap bounds what one client holds; the total
+         * is raised far above it (a slot is a descriptor and a few KiB) so
+         * probes and scrapes from other addresses (kubelet, Prometheus)
+         * always find one: it takes HTTP_TOTAL / HTTP_PER_IP addresses to
+         * lock them out, not one. The short timeout frees slots of clients
+         * that stop sending altogether. Limit left: a slow client on the
+         * prober's own address can still exhaust that address's share. */
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_TOTAL,
         MHD_OPTION_END);
     if (!hs->daemon) {
         set_err(err, err_size, "http %s: libmicrohttpd could not start its "

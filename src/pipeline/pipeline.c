@@ -461,8 +461,9 @@ static int pl_base64(jbuf *b, const unsigned char *s, size_t len)
  * original bytes as a JSON string when they are valid UTF-8 (JSON escapes
  * make that exact), else as base64, so they are always recoverable. A
  * payload larger than PL_REJECT_PAYLOAD_MAX is cut (payload_truncated) to
- * stay under the brokers' message size; topic/partition/offset still point
- * at the whole. */
+ * stay under the brokers' message size, on a character boundary, so a
+ * valid UTF-8 payload stays text; topic/partition/offset still point at the
+ * whole. */
 static int pl_reject_json(jbuf *b, const char *reason, const rd_kafka_message_t *m,
                           const char *topic)
 {
@@ -473,6 +474,12 @@ static int pl_reject_json(jbuf *b, const char *reason, const rd_kafka_message_t 
     if (keep > PL_REJECT_PAYLOAD_MAX) {
         keep = PL_REJECT_PAYLOAD_MAX;
         truncated = 1;
+        /* Cut before a character, not inside one, so valid UTF-8 stays
+         * text: back over at most 3 continuation bytes (10xxxxxx) to the
+         * lead byte. Invalid input stays invalid and goes out as base64. */
+        for (int back = 0; back < 3 && keep > 0 &&
+                           ((unsigned char)payload[keep] & 0xC0) == 0x80; back++)
+            keep--;
     }
     jbuf_reset(b);
     if (jbuf_cstr(b, "{\"reason\":") || jbuf_str_bytes(b, reason, strlen(reason)) ||
@@ -481,7 +488,7 @@ static int pl_reject_json(jbuf *b, const char *reason, const rd_kafka_message_t 
         jbuf_cstr(b, ",\"offset\":") || jbuf_int(b, m->offset) ||
         jbuf_cstr(b, ",\"payload_bytes\":") || jbuf_int(b, (int64_t)len))
         return -1;
-    if (!truncated && text_utf8_valid(payload, keep)) {
+    if (text_utf8_valid(payload, keep)) {
         if (jbuf_cstr(b, ",\"payload\":") || jbuf_str(b, payload, keep))
             return -1;
     } else {

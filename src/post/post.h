@@ -21,13 +21,18 @@
  *   - post_parse() never reads past buf[len] and never crashes on any input.
  *     On failure it returns -1 and writes a one-line reason (stable, short,
  *     e.g. "not JSON: ...", "not an object", "no text", "invalid UTF-8",
+ *     "id must be a string or an integer",
  *     "nested too deep", "too large: N bytes > limit M") into err.
  *   - On success every string view in *out points into memory owned by the
  *     parser (or into buf) and stays valid until the next post_parse() call on
  *     the same parser, or until buf is freed, whichever is first.
  *     Strings are unescaped, valid UTF-8, not NUL-terminated.
- *   - A missing optional field is an empty view / 0 / false; created_at_epoch
- *     is -1 when absent or unparseable, and created_at is then empty.
+ *   - A missing optional field is an empty view / 0 / false; when created_at
+ *     is absent or unparseable, has_created_at is false, created_at empty
+ *     and created_at_epoch 0.
+ *   - id is a JSON string or integer (its digits as written); any other id
+ *     (null, 12.5, 1e9, an object) is refused: "id must be a string or an
+ *     integer". An absent id is an empty view.
  *
  * Thread-safety: a post_parser is used by one thread at a time; make one per
  * worker. Cost: one pass over the bytes, no allocation after warm-up.
@@ -63,7 +68,10 @@ typedef struct post {
     strview handle;     /* author handle without '@' */
     strview lang;       /* BCP 47 tag as given, e.g. "en"; may be empty */
     strview created_at; /* ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" (normalised) */
-    int64_t created_at_epoch; /* seconds since 1970, -1 if unknown */
+    int64_t created_at_epoch; /* seconds since 1970 (negative before it);
+                                 0 unless has_created_at */
+    bool has_created_at; /* created_at was present and understood; a flag
+                            because every epoch, -1 included, is a date */
     int64_t followers;  /* >= 0 */
     bool verified;
     bool is_retweet;

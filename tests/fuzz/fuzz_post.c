@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (rc != 0 || p.text.len == 0 || p.followers < 0 ||
         (p.created_at.len != 0 && p.created_at.len != 20) ||
-        ((p.created_at.len == 0) != (p.created_at_epoch == -1)) ||
+        ((p.created_at.len == 0) != !p.has_created_at) ||
         p.shape > POST_SHAPE_GENERIC)
         abort();
     fuzz_check_view(p.id);

@@ -30,6 +30,15 @@ CASES = [
     (b"", "not JSON"),
     (b'{"id": "7", "text": "fine"} trailing', "not JSON"),
     (b"\x00\x01\x02\x03", "not JSON"),
+    # Invalid JSON in fields earshot skips (issue 12 item 6): rejected, not events.
+    (b'{"id":"b","text":"Comcast is down","x":tru}',
+     "not JSON: Problem while parsing an atom starting with the letter 't'"),
+    (b'{"id":"b","text":"Comcast is down","x":[1,,2]}', "not JSON: The JSON document has an improper structure"),
+    (b'{"id":"b","text":"Comcast is down","x":{1:2}}', "not JSON: The JSON document has an improper structure"),
+    (b'{"id":"b","text":"Comcast is down","x":"\\q"}', "not JSON: Problem while parsing a string"),
+    (b'{"id":"b","text":"Comcast is down","x":01}', "not JSON: Problem while parsing a number"),
+    (b'{"id":"b","text":"Comcast is down","x":"\\ud800"}', "invalid UTF-8"),
+    (b'{"id":"b","text":"Comcast is down","\\ud800":1}', "invalid UTF-8"),
     (GOOD.replace('"1"', '"8"').encode(), None),
 ]
 

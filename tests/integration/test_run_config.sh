@@ -52,6 +52,18 @@ EARSHOT_THREADS=5 "$earshot" run -c "$tmp/ok.conf" --print-config | grep -qx 'th
 EARSHOT_THREADS=5 "$earshot" run -c "$tmp/ok.conf" -t 7 --print-config | grep -qx 'threads = 7' || fail "flag over env"
 EARSHOT_KAFKA_SASL_PASSWORD=hunter2 "$earshot" run -c "$tmp/ok.conf" --print-config >"$tmp/out"
 grep -qx 'kafka.sasl.password = (hidden)' "$tmp/out" || fail "secret not hidden: $(cat "$tmp/out")"
+# Every property librdkafka deems sensitive is hidden, from each source
+# (issue 12 item 5): -X, the environment, the file.
+printf 'brokers = localhost:9092\nkafka.sasl.oauthbearer.config = principal=admin extension_token=s3cr1t\n' >"$tmp/oauth.conf"
+EARSHOT_KAFKA_SSL_KEY_PEM=PEMDATA "$earshot" run -c "$tmp/oauth.conf" \
+  -X ssl.key.password=hunter3 -X ssl.key.pem=XPEMDATA -X client.id=visible --print-config >"$tmp/out"
+grep -qx 'kafka.ssl.key.pem = (hidden)' "$tmp/out" || fail "ssl.key.pem shown: $(cat "$tmp/out")"
+grep -qx 'kafka.ssl.key.password = (hidden)' "$tmp/out" || fail "ssl.key.password shown: $(cat "$tmp/out")"
+grep -qx 'kafka.sasl.oauthbearer.config = (hidden)' "$tmp/out" || fail "oauthbearer shown: $(cat "$tmp/out")"
+grep -qx 'kafka.client.id = visible' "$tmp/out" || fail "client.id hidden: $(cat "$tmp/out")"
+! grep -qE 'PEMDATA|hunter3|s3cr1t' "$tmp/out" || fail "a secret leaked: $(cat "$tmp/out")"
+EARSHOT_KAFKA_SSL_KEY_PEM=PEMDATA "$earshot" run -c "$tmp/ok.conf" --print-config >"$tmp/out"
+grep -qx 'kafka.ssl.key.pem = (hidden)' "$tmp/out" || fail "env ssl.key.pem shown: $(cat "$tmp/out")"
 
 # A broken rules directory fails the check with FILE:LINE:COL.
 cp -r "$root/rules" "$tmp/rules"

@@ -33,8 +33,16 @@ static post post_blank(void) {
     p.shape = POST_SHAPE_GENERIC;
     p.id = sv("1");
     p.platform = sv("unknown");
-    p.created_at_epoch = -1;
+    p.has_created_at = false;
     return p;
+}
+
+/* enrich_respond_by() that must find a target. */
+static int64_t respond_at(const enrich_config *cfg, const post *p, int priority,
+                          int64_t now) {
+    int64_t at = 0x5a5a;
+    assert_int_equal(enrich_respond_by(cfg, p, priority, now, &at), 1);
+    return at;
 }
 
 /* ---- respond_by and time formatting: no rule set needed ---- */
@@ -58,6 +66,7 @@ static void test_respond_by_tiers(void **state) {
     enrich_config_default(&cfg);
     post p = post_blank();
     p.created_at_epoch = 1709164200; /* 2024-02-28T23:50:00Z */
+    p.has_created_at = true;
     const int64_t now = 2000000000;
 
     static const struct {
@@ -68,16 +77,22 @@ static void test_respond_by_tiers(void **state) {
         {20, 60},  {19, 240}, {1, 240}, {0, 240},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_int_equal(enrich_respond_by(&cfg, &p, cases[i].priority, now),
+        assert_int_equal(respond_at(&cfg, &p, cases[i].priority, now),
                          1709164200 + cases[i].minutes * 60);
 
     /* No created_at: the clock's now is the base. */
-    p.created_at_epoch = -1;
-    assert_int_equal(enrich_respond_by(&cfg, &p, 85, now), now + 15 * 60);
-    assert_int_equal(enrich_respond_by(&cfg, &p, 10, now), now + 240 * 60);
+    p.has_created_at = false;
+    assert_int_equal(respond_at(&cfg, &p, 85, now), now + 15 * 60);
+    assert_int_equal(respond_at(&cfg, &p, 10, now), now + 240 * 60);
     /* created_at at the epoch itself is a real time, not "unknown". */
+    p.has_created_at = true;
     p.created_at_epoch = 0;
-    assert_int_equal(enrich_respond_by(&cfg, &p, 60, now), 30 * 60);
+    assert_int_equal(respond_at(&cfg, &p, 60, now), 30 * 60);
+    /* so are the second before it (once the -1 "unknown") and 1950 */
+    p.created_at_epoch = -1;
+    assert_int_equal(respond_at(&cfg, &p, 60, now), -1 + 30 * 60);
+    p.created_at_epoch = -631152000; /* 1950-01-01T00:00:00Z */
+    assert_int_equal(respond_at(&cfg, &p, 85, now), -631152000 + 15 * 60);
 }
 
 static void test_respond_by_custom_targets(void **state) {
@@ -91,12 +106,13 @@ static void test_respond_by_custom_targets(void **state) {
     cfg.n_targets = 2;
     post p = post_blank();
     p.created_at_epoch = 1000;
-    assert_int_equal(enrich_respond_by(&cfg, &p, 95, 0), 1000 + 300);
-    assert_int_equal(enrich_respond_by(&cfg, &p, 40, 0), 1000 + 7200);
+    p.has_created_at = true;
+    assert_int_equal(respond_at(&cfg, &p, 95, 0), 1000 + 300);
+    assert_int_equal(respond_at(&cfg, &p, 40, 0), 1000 + 7200);
     /* No target reached: not applicable. */
-    assert_int_equal(enrich_respond_by(&cfg, &p, 39, 0), -1);
+    { int64_t at; assert_int_equal(enrich_respond_by(&cfg, &p, 39, 0, &at), 0); }
     cfg.n_targets = 0;
-    assert_int_equal(enrich_respond_by(&cfg, &p, 100, 0), -1);
+    { int64_t at; assert_int_equal(enrich_respond_by(&cfg, &p, 100, 0, &at), 0); }
 }
 
 static void assert_time(int64_t epoch, const char *want) {
@@ -325,6 +341,7 @@ static void test_event_complaint_exact(void **state) {
     p.lang = sv("en");
     p.created_at = sv("2024-02-28T23:50:00Z");
     p.created_at_epoch = 1709164200;
+    p.has_created_at = true;
     p.followers = 999;
     p.is_reply = true;
     match_result m = make_match(
@@ -416,7 +433,7 @@ static void test_event_praise_nulls(void **state) {
         fail_msg("event:\n%.*s\nwant:\n%s", (int)out.len, out.data, want);
     assert_int_equal(sum.polarity, POLARITY_PRAISE);
     assert_int_equal(sum.priority, 36);
-    assert_int_equal(sum.respond_by, -1);
+    assert_false(sum.has_respond_by);
     assert_int_equal(sum.n_brands, 2);
     jbuf_free(&out);
 }
@@ -473,7 +490,7 @@ static void test_event_question_neutral(void **state) {
         fail_msg("event:\n%.*s\nwant:\n%s", (int)out.len, out.data, want);
     assert_int_equal(sum.polarity, POLARITY_NEUTRAL);
     assert_int_equal(sum.priority, 0);
-    assert_int_equal(sum.respond_by, -1);
+    assert_false(sum.has_respond_by);
     jbuf_free(&out);
 }
 

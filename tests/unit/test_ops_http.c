@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ops/http.h"
@@ -290,12 +292,113 @@ static void test_server_without_callbacks(void **state)
     assert_non_null(strstr(err, "expected HOST:PORT"));
 }
 
+/* ---- slowloris (issue 12 item 4) ---- */
+
+#define SLOW_CLIENTS 80
+
+/* A connection from source address src (127.0.0.x) that sends the start of
+ * a request and never finishes it. -1 if the server refused it. */
+static int slow_open(int port, const char *src)
+{
+    struct sockaddr_in sin;
+    static const char start[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, src, &sin.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    sin.sin_port = htons((uint16_t)port);
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr), 1);
+    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+        send(fd, start, sizeof(start) - 1, MSG_NOSIGNAL) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* GET /healthz with a 2 s deadline; returns the status, 0 on timeout or a
+ * closed connection. */
+static int probe_healthz(int port, double *seconds)
+{
+    struct sockaddr_in sin;
+    struct timeval tv = {2, 0};
+    struct timespec t0, t1;
+    static const char req[] = "GET /healthz HTTP/1.0\r\n\r\n";
+    char buf[512];
+    size_t len = 0;
+    ssize_t n;
+    int status = 0, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+        send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1)) {
+        while (len < sizeof(buf) - 1 &&
+               (n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0)) > 0)
+            len += (size_t)n;
+        buf[len] = '\0';
+        if (sscanf(buf, "HTTP/1.%*d %d ", &status) != 1)
+            status = 0;
+    }
+    close(fd);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    return status;
+}
+
+/* 80 connections that trickle a header byte a second (one client address,
+ * 127.0.0.2) must not keep a prober (127.0.0.1: kubelet, Prometheus) from
+ * /healthz: each probe answers 200 within 2 s, while the trickle goes on
+ * for longer than the connection timeout. */
+static void test_server_slowloris(void **state)
+{
+    char err[256] = "";
+    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL};
+    int fds[SLOW_CLIENTS], held = 0;
+    http_server *hs;
+
+    (void)state;
+    hs = http_start(&cfg, err, sizeof(err));
+    assert_non_null(hs);
+    for (int i = 0; i < SLOW_CLIENTS; i++)
+        fds[i] = slow_open(http_port(hs), "127.0.0.2");
+    for (int round = 0; round < 5; round++) {
+        double secs;
+        int status;
+
+        held = 0;
+        for (int i = 0; i < SLOW_CLIENTS; i++) {
+            if (fds[i] >= 0 && send(fds[i], "a", 1, MSG_NOSIGNAL) == 1)
+                held++;
+        }
+        status = probe_healthz(http_port(hs), &secs);
+        if (status != 200 || secs > 2.0)
+            fail_msg("round %d: /healthz status %d after %.2f s with %d slow "
+                     "connections open", round, status, secs, held);
+        sleep(1);
+    }
+    for (int i = 0; i < SLOW_CLIENTS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    http_stop(hs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_server_routes),
         cmocka_unit_test(test_server_without_callbacks),
+        cmocka_unit_test(test_server_slowloris),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,6 +133,7 @@ static void test_twitter_v2_samples(void **state) {
     assert_view(p.lang, "en");
     assert_view(p.created_at, "2024-05-01T12:34:56Z");
     assert_int_equal(p.created_at_epoch, 1714566896);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_false(p.is_reply);
 
@@ -147,6 +148,7 @@ static void test_twitter_v2_samples(void **state) {
     assert_int_equal(p.followers, 45210);
     assert_view(p.created_at, "2024-05-02T08:00:01Z");
     assert_int_equal(p.created_at_epoch, 1714636801);
+    assert_true(p.has_created_at);
     assert_true(p.is_retweet);
     assert_false(p.is_reply);
 
@@ -159,6 +161,7 @@ static void test_twitter_v2_samples(void **state) {
     assert_int_equal(p.followers, 87);
     assert_view(p.lang, "es");
     assert_int_equal(p.created_at_epoch, 1714770900);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_true(p.is_reply);
 
@@ -186,6 +189,7 @@ static void test_twitter_v1_samples(void **state) {
     assert_view(p.lang, "en");
     assert_view(p.created_at, "2018-10-10T20:19:24Z");
     assert_int_equal(p.created_at_epoch, 1539202764);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_false(p.is_reply); /* in_reply_to_status_id(_str) are null */
 
@@ -198,6 +202,7 @@ static void test_twitter_v1_samples(void **state) {
     assert_int_equal(p.followers, 640);
     assert_view(p.created_at, "2024-05-02T23:59:59Z");
     assert_int_equal(p.created_at_epoch, 1714694399);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_true(p.is_reply);
 
@@ -220,6 +225,7 @@ static void test_twitter_v1_samples(void **state) {
     assert_int_equal(p.followers, 12);
     assert_view(p.created_at, "2024-05-03T23:30:00Z");
     assert_int_equal(p.created_at_epoch, 1714779000);
+    assert_true(p.has_created_at);
 }
 
 static void test_generic_samples(void **state) {
@@ -238,6 +244,7 @@ static void test_generic_samples(void **state) {
     assert_view(p.lang, "en");
     assert_view(p.created_at, "2024-05-01T14:02:11Z");
     assert_int_equal(p.created_at_epoch, 1714572131);
+    assert_true(p.has_created_at);
     assert_false(p.is_retweet);
     assert_false(p.is_reply); /* reply_to: null */
 
@@ -249,6 +256,7 @@ static void test_generic_samples(void **state) {
     assert_true(p.verified);
     assert_view(p.created_at, "2024-05-02T07:15:00Z");
     assert_int_equal(p.created_at_epoch, 1714634100);
+    assert_true(p.has_created_at);
     assert_true(p.is_reply);
 
     /* numeric id, negative followers, is_retweet, +00:00, no lang */
@@ -260,13 +268,14 @@ static void test_generic_samples(void **state) {
     assert_view(p.lang, "");
     assert_view(p.created_at, "2024-05-03T18:00:00Z");
     assert_int_equal(p.created_at_epoch, 1714759200);
+    assert_true(p.has_created_at);
 
     /* no platform, an unparseable date, followers/verified of wrong types */
     parse_sample(pp, "generic.jsonl", 4, &p);
     assert_view(p.platform, "unknown");
     assert_view(p.lang, "fr");
     assert_view(p.created_at, "");
-    assert_int_equal(p.created_at_epoch, -1);
+    assert_false(p.has_created_at);
     assert_int_equal(p.followers, 0);
     assert_false(p.verified);
 }
@@ -394,7 +403,7 @@ static void test_v1_user_fields(void **state) {
     assert_int_equal(p.followers, 215000);
     assert_view(p.id, "");
     assert_view(p.created_at, "");
-    assert_int_equal(p.created_at_epoch, -1);
+    assert_false(p.has_created_at);
 }
 
 static void test_v2_author_matching(void **state) {
@@ -418,7 +427,7 @@ static void test_v2_author_matching(void **state) {
     assert_view(p.text, "hi");
     assert_view(p.id, "10");
     assert_view(p.lang, "");
-    assert_int_equal(p.created_at_epoch, -1);
+    assert_false(p.has_created_at);
 
     /* no match: first user */
     assert_int_equal(parse_s(pp,
@@ -474,13 +483,30 @@ static void test_generic_fields(void **state) {
     assert_view(p.id, "123456789012345678901234"); /* digits kept even past 2^64 */
     assert_view(p.platform, "unknown");
 
-    /* a fractional or negative number is not an id */
-    assert_int_equal(parse_s(pp, "{\"id\":12.5,\"text\":\"t\"}", &p), 0);
-    assert_view(p.id, "");
+    /* an integer is an id, a negative one too (kept as written) */
     assert_int_equal(parse_s(pp, "{\"id\":-3,\"text\":\"t\"}", &p), 0);
-    assert_view(p.id, "");
+    assert_view(p.id, "-3");
     assert_int_equal(parse_s(pp, "{\"id\" : 42 ,\"text\":\"t\"}", &p), 0);
     assert_view(p.id, "42");
+
+    /* ids that would all read as "" and share one de-duplication key */
+    static const char *const bad_ids[] = {"null", "12.5", "1e9", "{\"n\":1}", "[1]", "true"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        static const char *const shapes[][2] = {
+            {"{\"id\":", ",\"text\":\"t\"}"},
+            {"{\"id_str\":", ",\"text\":\"t\",\"user\":{}}"},
+            {"{\"id_str\":\"1\",\"id\":", ",\"text\":\"t\",\"user\":{}}"},
+            {"{\"data\":{\"id\":", ",\"text\":\"t\"}}"},
+        };
+        for (size_t j = 0; j < sizeof shapes / sizeof shapes[0]; j++) {
+            char json[128];
+            snprintf(json, sizeof json, "%s%s%s", shapes[j][0], bad_ids[i], shapes[j][1]);
+            assert_reject_s(pp, json, "id must be a string or an integer");
+        }
+    }
+    /* an absent id is still allowed (generic channels without one) */
+    assert_int_equal(parse_s(pp, "{\"text\":\"t\"}", &p), 0);
+    assert_view(p.id, "");
 
     static const struct {
         const char *followers;
@@ -563,7 +589,7 @@ static void test_unknown_and_nested_keys_ignored(void **state) {
     assert_view(p.lang, "");
     assert_view(p.platform, "unknown");
     assert_view(p.created_at, "");
-    assert_int_equal(p.created_at_epoch, -1);
+    assert_false(p.has_created_at);
 
     /* "data" that is not an object does not make a v2 post */
     assert_int_equal(parse_s(pp, "{\"data\":\"x\",\"text\":\"t\"}", &p), 0);
@@ -635,10 +661,98 @@ static void test_reject_invalid_utf8_anywhere(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_reject_s(pp, bad[i], "invalid UTF-8");
 
-    /* documented: escapes are decoded only in fields earshot reads */
-    post p;
-    assert_int_equal(parse_s(pp, "{\"text\":\"ok\",\"skip\":\"\\ud800\"}", &p), 0);
-    assert_view(p.text, "ok");
+    /* escapes are checked in fields earshot skips too (issue 12 item 6) */
+    assert_reject_s(pp, "{\"text\":\"ok\",\"skip\":\"\\ud800\"}", "invalid UTF-8");
+    assert_reject_s(pp, "{\"text\":\"ok\",\"\\ud800\":1}", "invalid UTF-8");
+    assert_reject_s(pp, "{\"text\":\"ok\",\"a\":{\"k\\udc00\":[1]}}", "invalid UTF-8");
+}
+
+/* Every accepted post is valid JSON, whatever field the error hides in:
+ * fields earshot skips, fields of a type it ignores, nested objects and
+ * arrays of each shape (issue 12 item 6). '@' in a template is replaced by
+ * each bad value. */
+static void test_reject_invalid_json_anywhere(void **state) {
+    post_parser *pp = *state;
+    static const char *const templates[] = {
+        "{\"id\":\"b\",\"text\":\"Comcast is down\",\"x\":@}",
+        "{\"x\":@,\"id\":\"b\",\"text\":\"Comcast is down\"}",
+        "{\"text\":\"t\",\"x\":[1,{\"y\":[@]}]}",
+        "{\"text\":\"t\",\"lang\":@}",
+        "{\"text\":\"t\",\"created_at\":@}",
+        "{\"text\":\"t\",\"platform\":@}",
+        "{\"text\":\"t\",\"is_retweet\":@}",
+        "{\"text\":\"t\",\"reply_to\":@}",
+        "{\"text\":\"t\",\"author\":{\"followers\":@}}",
+        "{\"text\":\"t\",\"author\":{\"verified\":@}}",
+        "{\"text\":\"t\",\"author\":{\"handle\":@}}",
+        "{\"text\":\"t\",\"author\":{\"x\":@}}",
+        "{\"text\":\"t\",\"author\":@}",
+        "{\"text\":\"t\",\"user\":{\"followers_count\":@}}",
+        "{\"text\":\"t\",\"user\":{\"verified\":@,\"screen_name\":\"a\"}}",
+        "{\"text\":\"t\",\"extended_tweet\":{\"x\":@}}",
+        "{\"text\":\"t\",\"retweeted_status\":@}",
+        "{\"text\":\"t\",\"in_reply_to_status_id\":@}",
+        "{\"data\":{\"text\":\"t\",\"x\":@}}",
+        "{\"data\":{\"text\":\"t\",\"note_tweet\":{\"x\":@}}}",
+        "{\"data\":{\"text\":\"t\",\"referenced_tweets\":[{\"type\":@}]}}",
+        "{\"data\":{\"text\":\"t\",\"referenced_tweets\":[@]}}",
+        "{\"data\":{\"text\":\"t\"},\"includes\":{\"users\":[{\"id\":\"1\","
+        "\"public_metrics\":{\"followers_count\":@}}]}}",
+        "{\"data\":{\"text\":\"t\"},\"includes\":{\"users\":[{\"verified\":@}]}}",
+        "{\"data\":{\"text\":\"t\"},\"includes\":{\"users\":[@]}}",
+        "{\"data\":{\"text\":\"t\"},\"includes\":{\"x\":@}}",
+    };
+    static const struct {
+        const char *value, *reason;
+    } bad[] = {
+        {"tru", "not JSON: Problem while parsing an atom starting with the letter 't'"},
+        {"truex", "not JSON: Problem while parsing an atom starting with the letter 't'"},
+        {"fals", "not JSON: Problem while parsing an atom starting with the letter 'f'"},
+        {"nul", "not JSON: Problem while parsing an atom starting with the letter 'n'"},
+        {"01", "not JSON: Problem while parsing a number"},
+        {"-", "not JSON: Problem while parsing a number"},
+        {"1.", "not JSON: Problem while parsing a number"},
+        {"1e", "not JSON: Problem while parsing a number"},
+        {"\"\\q\"", "not JSON: Problem while parsing a string"},
+        {"\"\\u12\"", "not JSON: Problem while parsing a string"},
+        {"\"\\ud800\"", "invalid UTF-8"},
+        {"{\"\\ud800\":1}", "invalid UTF-8"},
+        {"{\"k\\q\":1}", "not JSON: Problem while parsing a string"},
+    };
+    /* structure errors: simdjson's wording varies by where it notices */
+    static const char *const bad_structure[] = {
+        "[1,,2]", "[1,2,]", "[,1]", "{1:2}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\"}",
+        "1 2",
+    };
+    char json[512];
+    for (size_t t = 0; t < sizeof templates / sizeof templates[0]; t++) {
+        const char *at = strchr(templates[t], '@');
+        int pre = (int)(at - templates[t]);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            snprintf(json, sizeof json, "%.*s%s%s", pre, templates[t], bad[i].value, at + 1);
+            assert_reject_s(pp, json, bad[i].reason);
+        }
+        for (size_t i = 0; i < sizeof bad_structure / sizeof bad_structure[0]; i++) {
+            post p;
+            snprintf(json, sizeof json, "%.*s%s%s", pre, templates[t], bad_structure[i], at + 1);
+            if (parse_s(pp, json, &p) == 0)
+                fail_msg("accepted %s", json);
+            if (strncmp(last_err, "not JSON: ", 10) != 0)
+                fail_msg("%s: reason \"%s\", want \"not JSON: ...\"", json, last_err);
+        }
+    }
+
+    /* valid JSON earshot cannot represent is still valid: accepted */
+    static const char *const good[] = {
+        "123456789012345678901234567890", "1e400", "-0.5E+3", "-0", "[]", "{}",
+        "\"\\ud83d\\ude00 \\n\\\"\\\\\\/\"", "{\"\\u00e9\":[true,false,null]}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        post p;
+        snprintf(json, sizeof json, "{\"text\":\"t\",\"x\":%s,\"y\":[%s]}", good[i], good[i]);
+        if (parse_s(pp, json, &p) != 0)
+            fail_msg("rejected %s: %s", json, last_err);
+    }
 }
 
 static void test_limits(void **state) {
@@ -782,29 +896,32 @@ static void test_dates(void **state) {
         {"2000-02-29T12:00:00Z", "2000-02-29T12:00:00Z", 951825600},
         {"1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z", 0},
         {"1969-07-20T20:17:40Z", "1969-07-20T20:17:40Z", -14182940},
+        /* once the "unknown" sentinel (issue 12 item 7): a date like any */
+        {"1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z", -1},
+        {"1950-06-15T08:00:00Z", "1950-06-15T08:00:00Z", -616867200},
         {"2038-01-19T03:14:08Z", "2038-01-19T03:14:08Z", 2147483648LL},
         {"Wed Oct 10 20:19:24 +0000 2018", "2018-10-10T20:19:24Z", 1539202764},
         {"Thu Feb 29 23:00:00 -0200 2024", "2024-03-01T01:00:00Z", 1709254800},
         {"Sat May 04 01:30:00 +0200 2024", "2024-05-03T23:30:00Z", 1714779000},
-        {"2023-02-29T00:00:00Z", NULL, -1},   /* not a leap year */
-        {"1900-02-29T00:00:00Z", NULL, -1},   /* nor is 1900 */
-        {"2024-13-01T00:00:00Z", NULL, -1},
-        {"2024-04-31T00:00:00Z", NULL, -1},
-        {"2024-05-01T24:00:00Z", NULL, -1},
-        {"2024-05-01T12:60:00Z", NULL, -1},
-        {"2024-05-01T12:34:60Z", NULL, -1},   /* leap seconds refused */
-        {"2024-05-01T12:34:56", NULL, -1},    /* no zone: not guessed */
-        {"2024-05-01T12:34:56.Z", NULL, -1},
-        {"2024-05-01T12:34:56+5:30", NULL, -1},
-        {"2024-05-01T12:34:56+05:3x", NULL, -1},
-        {"2024-05-01 12:34:56Z", NULL, -1},
-        {"2024-5-01T12:34:56Z", NULL, -1},
-        {"2024-05-01T12:34:56ZZ", NULL, -1},
-        {"Wed Foo 10 20:19:24 +0000 2018", NULL, -1},
-        {"Wed Oct 10 20:19:24 +0000 18", NULL, -1},
-        {"Wed Oct 32 20:19:24 +0000 2018", NULL, -1},
-        {"yesterday", NULL, -1},
-        {"", NULL, -1},
+        {"2023-02-29T00:00:00Z", NULL, 0},    /* not a leap year */
+        {"1900-02-29T00:00:00Z", NULL, 0},   /* nor is 1900 */
+        {"2024-13-01T00:00:00Z", NULL, 0},
+        {"2024-04-31T00:00:00Z", NULL, 0},
+        {"2024-05-01T24:00:00Z", NULL, 0},
+        {"2024-05-01T12:60:00Z", NULL, 0},
+        {"2024-05-01T12:34:60Z", NULL, 0},   /* leap seconds refused */
+        {"2024-05-01T12:34:56", NULL, 0},    /* no zone: not guessed */
+        {"2024-05-01T12:34:56.Z", NULL, 0},
+        {"2024-05-01T12:34:56+5:30", NULL, 0},
+        {"2024-05-01T12:34:56+05:3x", NULL, 0},
+        {"2024-05-01 12:34:56Z", NULL, 0},
+        {"2024-5-01T12:34:56Z", NULL, 0},
+        {"2024-05-01T12:34:56ZZ", NULL, 0},
+        {"Wed Foo 10 20:19:24 +0000 2018", NULL, 0},
+        {"Wed Oct 10 20:19:24 +0000 18", NULL, 0},
+        {"Wed Oct 32 20:19:24 +0000 2018", NULL, 0},
+        {"yesterday", NULL, 0},
+        {"", NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char json[256];
@@ -814,7 +931,7 @@ static void test_dates(void **state) {
         const char *want = cases[i].want ? cases[i].want : "";
         if (p.created_at.len != strlen(want) ||
             (p.created_at.len && memcmp(p.created_at.ptr, want, p.created_at.len)) ||
-            p.created_at_epoch != cases[i].epoch)
+            p.created_at_epoch != cases[i].epoch || p.has_created_at != (cases[i].want != NULL))
             fail_msg("\"%s\" -> \"%.*s\" %lld, want \"%s\" %lld", cases[i].in,
                      (int)p.created_at.len, p.created_at.ptr ? p.created_at.ptr : "",
                      (long long)p.created_at_epoch, want, (long long)cases[i].epoch);
@@ -950,7 +1067,7 @@ static void test_random_mutations(void **state) {
                         utf8_ok(p.lang) && utf8_ok(p.platform));
             assert_true(p.followers >= 0);
             assert_true(p.created_at.len == 0 || p.created_at.len == POST_DATE_LEN);
-            assert_true((p.created_at.len == 0) == (p.created_at_epoch == -1));
+            assert_true((p.created_at.len == 0) == !p.has_created_at);
             assert_true(p.shape <= POST_SHAPE_GENERIC);
         } else {
             rejected++;
@@ -981,6 +1098,8 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reject_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reject_invalid_utf8_anywhere, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reject_invalid_json_anywhere, setup,
                                         teardown),
         cmocka_unit_test(test_limits),
         cmocka_unit_test_setup_teardown(test_error_buffer_handling, setup, teardown),
