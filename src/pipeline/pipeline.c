@@ -648,6 +648,13 @@ static void pl_pause_all(pipeline *p, int pause)
     rd_kafka_topic_partition_list_destroy(asg);
 }
 
+/* Below both in-flight limits: another message may be taken now. */
+static int pl_has_room(pipeline *p)
+{
+    return atomic_load(&p->inflight_msgs) < p->max_msgs &&
+           atomic_load(&p->inflight_bytes) < p->max_bytes;
+}
+
 static void pl_backpressure(pipeline *p)
 {
     long long msgs = atomic_load(&p->inflight_msgs), bytes = atomic_load(&p->inflight_bytes);
@@ -1309,11 +1316,13 @@ int pipeline_run(pipeline *p, atomic_int *stop)
          * run to the workers and do the housekeeping, once per run rather
          * than once per message. Every message still goes through
          * rd_kafka_consumer_poll, which also serves the rebalance callback
-         * and errors in order. Backpressure is checked once per run, so the
-         * in-flight limits can be passed by at most PL_POLL_BATCH. */
+         * and errors in order. A run also ends where the in-flight limits
+         * are reached, so that backpressure pauses exactly where it did
+         * when it ran after every message. */
         rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, p->paused ? 20 : 100);
-        for (int n = 0; m; m = ++n < PL_POLL_BATCH ? rd_kafka_consumer_poll(p->consumer, 0)
-                                                  : NULL) {
+        for (int n = 0; m; m = ++n < PL_POLL_BATCH && pl_has_room(p)
+                                   ? rd_kafka_consumer_poll(p->consumer, 0)
+                                   : NULL) {
             if (!m->err) {
                 pl_dispatch(p, m);
             } else {
