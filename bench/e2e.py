@@ -20,9 +20,12 @@ wrong run cannot pass. Slow peers (Python; Streams past its time budget) are
 measured on a prefix through their consumer group's committed offsets and
 say so in "notes".
 
-Latency: earshot runs idle on a fresh topic while a producer offers posts at
-a fixed rate; each post's send time is matched to the arrival of its event on
-posts.enriched (by post id): p50 / p99 in ms.
+Latency: earshot, then the passthrough, each runs idle on fresh topics
+while a producer offers posts at 1,000, 5,000 and 20,000 posts/s in turn
+(--rates), sleeping to its schedule; each post's send time is matched by id
+to the arrival of its event: p50 / p99 / p99.9 / max ms and the process's
+CPU per rate, after a throw-away warm-up (see latency()). --latency-only
+runs just that stage, e.g. against a running broker (--bootstrap).
 
 Prints one JSON object (field names as in issue 4's e2e section).
 Needs confluent-kafka (Debian python3-confluent-kafka).
@@ -54,9 +57,9 @@ class Broker:
     """A real Kafka (scripts/kafka) or the embedded one (earshot broker)."""
 
     def __init__(self, kind, earshot, partitions, workdir, bootstrap=None, topics=()):
-        self.kind, self.proc, self.dir = kind, None, None
+        self.kind, self.proc, self.dir, self.external = kind, None, None, bool(bootstrap)
         if bootstrap:
-            self.kind, self.bootstrap = "external", bootstrap
+            self.bootstrap = bootstrap  # --broker says which kind it is
         elif kind == "kafka":
             self.dir = os.path.join(workdir, "kafka")
             subprocess.run([os.path.join(ROOT, "scripts", "kafka"), "fetch"], check=True,
@@ -107,6 +110,8 @@ class Broker:
             w.close()
 
     def stop(self):
+        if self.external:
+            return
         if self.kind == "kafka":
             subprocess.run([os.path.join(ROOT, "scripts", "kafka"), "stop", "--dir", self.dir],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -381,100 +386,201 @@ def earshot_config(path, prefix, inp, group):
 
 
 WARM_S = 1.5
+LAT_RATES = (1000, 5000, 20000)
+LAT_WARM_UP_S = 3
 
 
-def latency(earshot, broker, rules, corpus, rate, seconds, workdir, partitions, extra=(),
-            prefix="bench.lat"):
-    """p50/p99 ms from send to the event's arrival on the enriched topic.
+def pct(sorted_ms, q):
+    """The q-quantile (nearest rank) of an ascending list of milliseconds."""
+    return round(sorted_ms[min(len(sorted_ms) - 1, int(len(sorted_ms) * q))], 2)
 
-    earshot runs on a fresh topic; once it has its partitions and the reader
-    has its own, a producer offers posts at `rate` for `seconds`; each post's
-    send time is matched by id to the arrival of its event. The reader is
-    apparatus, not the system measured: it asks the broker to answer a fetch
-    within 5 ms (fetch.wait.max.ms), so it adds at most that."""
-    inp = f"{prefix}.in"
-    broker.create([inp, f"{prefix}.enriched", f"{prefix}.tickets", f"{prefix}.rejected"],
-                  partitions)
-    cfg = os.path.join(workdir, f"{prefix}.conf")
-    tag = f"{int(time.time() * 1000)}"
-    earshot_config(cfg, prefix, inp, f"{prefix}.{tag}")
-    cmd = [earshot, "run", "-c", cfg, "-b", broker.bootstrap, "--rules", rules] + list(extra)
-    log("latency: " + " ".join(cmd))
+
+def paced_send(p, topic, posts, rate, sent, count_from):
+    """Offer posts at rate/s on the schedule t0 + i/rate, sleeping (never
+    spinning) to it: a busy-wait producer takes one of the two cores from
+    the broker and the system measured (issue 14: that alone cost p50
+    ~200 ms). Behind schedule it sends without sleeping, so the offered rate
+    holds. Serves delivery reports with poll(0) between sends. Posts from
+    count_from on are timed (sent[key] = time produce() was called)."""
+    t0 = time.perf_counter()
+    for i, (key, val) in enumerate(posts):
+        ahead = t0 + i / rate - time.perf_counter()
+        if ahead > 0.0005:
+            time.sleep(ahead)
+        if i >= count_from:
+            sent[key] = time.perf_counter()
+        while True:
+            try:
+                p.produce(topic, val, key=key)
+                break
+            except BufferError:
+                p.poll(0.005)
+        if i % 64 == 0:
+            p.poll(0)
+    p.poll(0)
+
+
+def cpu_s(pid):
+    """CPU seconds (user + system) a process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def unique_post(posts, i):
+    """The i-th post of the cycle over posts, its id made unique ("ID~i"),
+    so that a post offered twice (runs longer than the corpus) is not
+    matched to an event of its earlier copy."""
+    pid, val = posts[i % len(posts)]
+    new = pid + b"~%d" % i
+    return new, val.replace(b'"id":"' + pid + b'"', b'"id":"' + new + b'"', 1)
+
+
+def latency_one(name, cmd, broker, inp, out, posts, rates, seconds, ready_re=ASSIGNED):
+    """One system (earshot or the passthrough), started once, offered each
+    rate in turn: WARM_S s not counted, then `seconds` s timed, then a pause
+    for what is in flight to arrive. Returns {rate: {p50, p99, p999, max, ...}}.
+
+    Each post is keyed by its id; the reader takes the id from earshot's
+    earshot.post_id header, or from the key the passthrough copied, so it
+    parses nothing. The reader is apparatus: poll() returns as soon as a
+    message is there and consume(.., 0) drains what came with it without
+    waiting; its fetches wait at most 5 ms on the broker when there is
+    nothing (fetch.wait.max.ms), and a new event ends that wait at once."""
+    log(f"latency[{name}]: {' '.join(cmd)}")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    ready = threading.Event()
-    assigned = threading.Event()
+    ready, assigned, stop = threading.Event(), threading.Event(), threading.Event()
+    tail = []
 
     def watch_stderr():
         for raw in proc.stderr:
-            if ASSIGNED.search(raw.decode(errors="replace")):
+            line = raw.decode(errors="replace")
+            tail.append(line.rstrip())
+            del tail[:-5]
+            if ready_re.search(line):
                 ready.set()
     threading.Thread(target=watch_stderr, daemon=True).start()
-    sent, arrived = {}, {}
-    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": f"{prefix}.reader.{tag}",
-                  "auto.offset.reset": "latest", "fetch.wait.max.ms": 5})
-    c.subscribe([f"{prefix}.enriched"], on_assign=lambda cons, parts: assigned.set())
-    stop = threading.Event()
+    arrived = {}
+    c = Consumer({"bootstrap.servers": broker.bootstrap,
+                  "group.id": f"bench.lat.reader.{name}.{time.time_ns()}",
+                  "auto.offset.reset": "latest", "fetch.wait.max.ms": 5,
+                  "enable.auto.commit": False})
+    c.subscribe([out], on_assign=lambda cons, parts: assigned.set())
 
     def reader():
         while not stop.is_set():
-            for m in c.consume(100, 0.01):
-                now = time.perf_counter()
-                if m.error():
+            m = c.poll(0.05)
+            if m is None:
+                continue
+            now = time.perf_counter()
+            for x in [m] + c.consume(10000, 0):
+                if x.error():
                     continue
-                try:
-                    pid = json.loads(m.value()).get("id")
-                except ValueError:
-                    continue
-                arrived.setdefault(pid, now)
-    th = None
+                h = x.headers()
+                key = h[0][1] if h else x.key()
+                arrived.setdefault(key, now)
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    res = {}
     try:
-        th = threading.Thread(target=reader, daemon=True)
-        th.start()
         if not ready.wait(60) or not assigned.wait(60):
-            return {"p50": None, "p99": None, "offered_posts_per_s": rate,
-                    "error": "earshot or the reader got no partitions within 60 s"}
+            return {r: {"p50": None, "p99": None, "offered_posts_per_s": r,
+                        "error": f"{name} or the reader got no partitions within 60 s: "
+                                 + " | ".join(tail)} for r in rates}
         # "latest" is resolved when the reader first fetches: let it.
         time.sleep(1)
-        p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
-        # The first WARM_S of load is not counted: earshot's first events
-        # wait for its producer's first metadata and producer id (~1 s
-        # measured, once per process), which is start-up, not latency.
-        n_warm = int(rate * WARM_S)
-        with open(corpus, "rb") as f:
-            lines = [ln for ln in f.read().split(b"\n") if ln][: n_warm + int(rate * seconds)]
-        t0 = time.perf_counter()
-        for i, ln in enumerate(lines):
-            target = t0 + i / rate
-            while time.perf_counter() < target:
-                p.poll(0)
-            try:
-                pid = json.loads(ln)["data"]["id"]
-            except (ValueError, KeyError, TypeError):
-                pid = None
-            if pid and i >= n_warm:
-                sent[pid] = time.perf_counter()
-            p.produce(inp, ln)
+        # linger.ms=1: the offering producer batches what one millisecond
+        # brings (20 requests/ms at 20k posts/s would load the broker);
+        # it adds at most 1 ms, to both systems alike.
+        p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 1})
+        # Thrown away: the first seconds of load pay once-per-process costs
+        # (producer id, metadata, the group's first commits, the JIT of a
+        # fresh broker topic) that are start-up, not latency; measured, they
+        # put a 1,000/s p99 anywhere from 17 to 425 ms.
+        used = int(1000 * LAT_WARM_UP_S)
+        paced_send(p, inp, [unique_post(posts, i) for i in range(used)], 1000, {}, used)
         p.flush(10)
-        time.sleep(2)
+        time.sleep(1)
+        for rate in rates:
+            n_warm, n = int(rate * WARM_S), int(rate * seconds)
+            batch = [unique_post(posts, used + i) for i in range(n_warm + n)]
+            used += n_warm + n
+            sent = {}
+            paced_send(p, inp, batch[:n_warm], rate, sent, n_warm)
+            cpu0, t0 = cpu_s(proc.pid), time.perf_counter()
+            paced_send(p, inp, batch[n_warm:], rate, sent, 0)
+            cpu = (cpu_s(proc.pid) - cpu0) / (time.perf_counter() - t0)
+            p.flush(10)
+            time.sleep(2)
+            lat = sorted((arrived[k] - t) * 1000 for k, t in sent.items() if k in arrived)
+            r = {"offered_posts_per_s": rate, "seconds": seconds, "warm_up_s": WARM_S,
+                 "samples": len(lat), "sent": len(sent), "cpu_pct": round(100 * cpu, 1)}
+            if lat:
+                r.update(p50=pct(lat, 0.5), p99=pct(lat, 0.99), p999=pct(lat, 0.999),
+                         max=round(lat[-1], 2))
+            else:
+                r.update(p50=None, p99=None, error="no events")
+            log(f"latency[{name}] {rate}/s: p50 {r.get('p50')} p99 {r.get('p99')} "
+                f"p99.9 {r.get('p999')} max {r.get('max')} ms ({len(lat)} of {len(sent)}), "
+                f"{r['cpu_pct']}% CPU")
+            res[rate] = r
     finally:
         stop.set()
-        if th:
-            th.join(5)
+        th.join(5)
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
         c.close()
-    order = sorted((sent[k], (arrived[k] - sent[k]) * 1000) for k in arrived if k in sent)
-    if os.environ.get("BENCH_LAT_DEBUG"):
-        log("latency by send time: " + " ".join(f"{t - t0:.2f}:{ms:.0f}" for t, ms in order))
-    lat = sorted(ms for _, ms in order)
-    if not lat:
-        return {"p50": None, "p99": None, "offered_posts_per_s": rate, "error": "no events"}
-    return {"p50": round(lat[len(lat) // 2], 2), "p99": round(lat[int(len(lat) * 0.99)], 2),
-            "max": round(lat[-1], 2), "offered_posts_per_s": rate, "seconds": seconds,
-            "warm_up_s": WARM_S, "samples": len(lat), "extra_args": list(extra)}
+    return res
+
+
+def latency(earshot, passthrough, broker, rules, corpus, rates, seconds, workdir, partitions,
+            extra=(), prefix="bench.lat"):
+    """Send-to-arrival latency of earshot and of the passthrough, same run.
+
+    Each runs idle on fresh topics while a producer offers posts at each
+    rate of `rates`; a post's send time is matched by id to the arrival of
+    its event (earshot: posts.enriched; passthrough: its copy). Only posts
+    whose event earshot routes count for earshot (brand mentions, ~28% of
+    the corpus). Returns the earshot row at 5,000/s (or the first rate)
+    with p50/p99/p999/max, and "by_rate": [{rate, earshot, passthrough}]."""
+    tag = f"{int(time.time() * 1000)}"
+    with open(corpus, "rb") as f:
+        posts = []
+        for ln in f.read().split(b"\n"):
+            if not ln:
+                continue
+            try:
+                pid = json.loads(ln)["data"]["id"].encode()
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            posts.append((pid, ln))
+    out = {}
+    inp = f"{prefix}.{tag}.in"
+    topics = [inp] + [f"{prefix}.{tag}.{k}" for k in ("enriched", "tickets", "rejected")]
+    broker.create(topics, partitions)
+    cfg = os.path.join(workdir, f"{prefix}.conf")
+    earshot_config(cfg, f"{prefix}.{tag}", inp, f"{prefix}.{tag}")
+    out["earshot"] = latency_one(
+        "earshot", [earshot, "run", "-c", cfg, "-b", broker.bootstrap, "--rules", rules]
+        + list(extra), broker, inp, f"{prefix}.{tag}.enriched", posts, rates, seconds)
+    if passthrough:
+        pin, pout = f"{prefix}.pt.{tag}.in", f"{prefix}.pt.{tag}.out"
+        broker.create([pin, pout], partitions)
+        out["passthrough"] = latency_one(
+            "passthrough", [passthrough, "-b", broker.bootstrap, "-i", pin, "-o", pout,
+                            "-n", str(10 ** 9), "-g", f"{prefix}.pt.{tag}"],
+            broker, pin, pout, posts, rates, seconds)
+    head = 5000 if 5000 in rates else rates[0]
+    res = dict(out["earshot"][head])
+    res["extra_args"] = list(extra)
+    res["by_rate"] = [{"rate": r, **{k: v[r] for k, v in out.items()}} for r in rates]
+    return res
 
 
 def run_earshot(args, res, row, earshot, label, rules, kept, conf, cfg, broker, watch, topics,
@@ -513,6 +619,22 @@ def streams_jar():
     return os.path.join(target, "classes") + ":" + os.path.join(target, "lib", "*")
 
 
+def latency_stage(args, res, earshot, passthrough, broker, sets, workdir):
+    if args.rates:
+        rates = [int(x) for x in args.rates.split(",")]
+    else:
+        rates = [2000] if args.broker == "embedded" else list(LAT_RATES)
+    # The mock cluster answers a fetch that finds no data only after
+    # fetch.wait.max.ms and does not wake when data arrives, unlike Kafka;
+    # earshot's default (10 ms) keeps that short there too.
+    extra = [a for x in args.earshot_x for a in ("-X", x)]
+    lat_rules = dict(sets).get("10000") or sets[0][1]
+    res["latency_ms"] = latency(earshot, passthrough if os.access(passthrough, os.X_OK)
+                                else None, broker, lat_rules, args.corpus, rates,
+                                args.latency_seconds, workdir, args.partitions, extra)
+    res["latency_ms"]["rules"] = "10000" if dict(sets).get("10000") else sets[0][0]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--broker", choices=["kafka", "embedded"], required=True)
@@ -525,6 +647,14 @@ def main():
     ap.add_argument("--partitions", type=int,
                     help="partitions of every topic (default 8)")
     ap.add_argument("--bootstrap", help="use this running broker instead of starting one")
+    ap.add_argument("--latency-only", action="store_true",
+                    help="only the latency stage (no preload, no drains)")
+    ap.add_argument("--rates", help="offered posts/s of the latency stage, e.g. 1000,5000,20000 "
+                    "(default: those on Kafka, 2000 on the embedded broker)")
+    ap.add_argument("--latency-seconds", type=float, default=5,
+                    help="timed seconds per rate, after the warm-up")
+    ap.add_argument("-X", dest="earshot_x", action="append", default=[],
+                    help="prop=val passed to earshot run as -X in the latency stage")
     args = ap.parse_args()
     args.partitions = args.partitions or 8
 
@@ -549,6 +679,10 @@ def main():
             for k in ("enriched", "tickets", "rejected")]
         broker = Broker(args.broker, earshot, args.partitions, workdir, args.bootstrap, topics)
         res["bootstrap"] = broker.bootstrap
+        if args.latency_only:
+            latency_stage(args, res, earshot, passthrough, broker, sets, workdir)
+            print(json.dumps(res))
+            return 0
         watch = Watch(broker.bootstrap)
         # Embedded: the mock cluster keeps the newest 5 MB per partition
         # (librdkafka's rdkafka_mock.c): at most 6,000 of these 750-B posts
@@ -654,24 +788,7 @@ def main():
             if (head.get(k) or {}).get("error"):
                 res["notes"][k] = head[k]["error"]
         if have_earshot and (not args.quick or args.broker == "embedded"):
-            rate = 2000 if args.broker == "embedded" else 5000
-            # The mock cluster answers a fetch that finds no data only after
-            # fetch.wait.max.ms (default 500) and does not wake when data
-            # arrives, unlike Kafka: measured, p50 290 ms with the default,
-            # 28 ms with 10. There earshot's consumer is told 10 ms, so that
-            # the figure is earshot's and not the mock's.
-            extra = ["-X", "consumer.fetch.wait.max.ms=10"] if args.broker == "embedded" else []
-            lat_rules = dict(sets).get("10000") or sets[0][1]
-            res["latency_ms"] = latency(earshot, broker, lat_rules, args.corpus, rate,
-                                        5, workdir, args.partitions, extra)
-            res["latency_ms"]["rules"] = "10000" if dict(sets).get("10000") else sets[0][0]
-            if args.broker == "kafka":
-                # Diagnostic beside the figure with earshot's defaults: on
-                # Kafka, with librdkafka 2.0.2, events waited ~1 s at low
-                # rates with earshot's linger.ms=10 and ~60 ms with 0.
-                res["latency_ms_linger0"] = latency(
-                    earshot, broker, lat_rules, args.corpus, rate, 5, workdir,
-                    args.partitions, ["-X", "producer.linger.ms=0"], prefix="bench.lat0")
+            latency_stage(args, res, earshot, passthrough, broker, sets, workdir)
     except Exception as e:  # report what ran; bench/run prints the reason
         res["error"] = f"{type(e).__name__}: {e}"
     finally:

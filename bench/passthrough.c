@@ -143,14 +143,17 @@ int main(int argc, char **argv)
         rd_kafka_conf_set(cc, "partition.assignment.strategy", "cooperative-sticky", err,
                           sizeof(err)) ||
         /* The rest as earshot's defaults (src/pipeline/pipeline.c,
-         * pl_conf_new), so the ceiling is the same Kafka I/O. */
+         * pl_conf_new, and the consumer./producer. keys of
+         * src/ops/config.c), so the ceiling is the same Kafka I/O. */
         rd_kafka_conf_set(cc, "enable.auto.commit", "true", err, sizeof(err)) ||
         rd_kafka_conf_set(cc, "auto.commit.interval.ms", "1000", err, sizeof(err)) ||
         rd_kafka_conf_set(cc, "queued.max.messages.kbytes", "16384", err, sizeof(err)) ||
+        rd_kafka_conf_set(cc, "fetch.min.bytes", "100000", err, sizeof(err)) ||
+        rd_kafka_conf_set(cc, "fetch.wait.max.ms", "10", err, sizeof(err)) ||
         rd_kafka_conf_set(pc, "bootstrap.servers", bootstrap, err, sizeof(err)) ||
         rd_kafka_conf_set(pc, "enable.idempotence", "true", err, sizeof(err)) ||
         rd_kafka_conf_set(pc, "acks", "all", err, sizeof(err)) ||
-        rd_kafka_conf_set(pc, "linger.ms", "10", err, sizeof(err)) ||
+        rd_kafka_conf_set(pc, "linger.ms", "5", err, sizeof(err)) ||
         rd_kafka_conf_set(pc, "message.timeout.ms", "0", err, sizeof(err)) ||
         rd_kafka_conf_set(pc, "compression.codec", "none", err, sizeof(err)))
         goto fail;

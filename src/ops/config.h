@@ -59,6 +59,9 @@ typedef struct config {
     char *rules_dir;              /* empty: the CLI's default */
     int64_t max_inflight_messages;
     int64_t max_inflight_bytes;
+    int64_t consumer_fetch_min_bytes;   /* librdkafka defaults, -X wins */
+    int64_t consumer_fetch_wait_max_ms;
+    int64_t producer_linger_ms;
     int64_t status_interval_ms;   /* 0: no status line */
     int64_t shutdown_timeout_ms;
     int log_level;                /* log_level */

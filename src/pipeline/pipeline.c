@@ -41,6 +41,11 @@
 
 #define PL_ROUTES 3
 #define PL_REJECT_PAYLOAD_MAX (256 * 1024)
+/* Messages taken per main-loop run before the housekeeping: large enough
+ * that a fetch response (~133 posts of 750 B at fetch.min.bytes=100000)
+ * is one run, small enough that backpressure and offset storing stay
+ * within a few ms of each other at any rate. */
+#define PL_POLL_BATCH 500
 
 enum { PL_PART_ACTIVE = 0, PL_PART_RETIRED = 1 };
 
@@ -73,6 +78,13 @@ typedef struct pl_queue {
     int closed;   /* no more jobs: workers exit when the queue is empty */
     int discard;  /* shutdown timed out: drop what is queued */
 } pl_queue;
+
+/* Jobs dispatched by the main thread and not yet handed to the workers:
+ * a poll run goes to the queue under one lock (pl_batch_flush). */
+typedef struct pl_batch {
+    pl_job *head, *tail;
+    int n;
+} pl_batch;
 
 typedef struct pl_worker {
     pipeline *p;
@@ -121,6 +133,7 @@ struct pipeline {
     pl_part **parts;
     size_t n_parts, cap_parts;
     pl_part *last_part;
+    pl_batch batch;
     int paused;
     int closing;
 
@@ -297,17 +310,34 @@ static void pl_job_release(pipeline *p, pl_job *job)
 
 /* ---- queue ---- */
 
-static void pl_queue_push(pl_queue *q, pl_job *job)
+/* Appends a chain of jobs (linked by next) with one lock and one wake-up:
+ * a drained poll batch costs the workers one contended lock, not one per
+ * message. */
+static void pl_queue_push_chain(pl_queue *q, pl_job *head, pl_job *tail, int n)
 {
-    job->next = NULL;
     pthread_mutex_lock(&q->lock);
     if (q->tail)
-        q->tail->next = job;
+        q->tail->next = head;
     else
-        q->head = job;
-    q->tail = job;
-    pthread_cond_signal(&q->cond);
+        q->head = head;
+    q->tail = tail;
+    if (n > 1)
+        pthread_cond_broadcast(&q->cond);
+    else
+        pthread_cond_signal(&q->cond);
     pthread_mutex_unlock(&q->lock);
+}
+
+/* Hands the main thread's dispatched jobs to the workers. Also called
+ * first thing in the rebalance callback: a revoke waits for its
+ * partitions' jobs to finish, so none may still sit here. */
+static void pl_batch_flush(pipeline *p)
+{
+    if (!p->batch.n)
+        return;
+    pl_queue_push_chain(&p->queue, p->batch.head, p->batch.tail, p->batch.n);
+    p->batch.head = p->batch.tail = NULL;
+    p->batch.n = 0;
 }
 
 /* NULL once the queue is closed and empty (or discarding). */
@@ -625,6 +655,13 @@ static void pl_pause_all(pipeline *p, int pause)
     rd_kafka_topic_partition_list_destroy(asg);
 }
 
+/* Below both in-flight limits: another message may be taken now. */
+static int pl_has_room(pipeline *p)
+{
+    return atomic_load(&p->inflight_msgs) < p->max_msgs &&
+           atomic_load(&p->inflight_bytes) < p->max_bytes;
+}
+
 static void pl_backpressure(pipeline *p)
 {
     long long msgs = atomic_load(&p->inflight_msgs), bytes = atomic_load(&p->inflight_bytes);
@@ -785,6 +822,7 @@ static void pl_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     pipeline *p = opaque;
     int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
 
+    pl_batch_flush(p);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         pl_on_assign(p, parts, cooperative);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -797,6 +835,7 @@ static void pl_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 static void pl_dispatch(pipeline *p, rd_kafka_message_t *m)
 {
+    pl_batch *batch = &p->batch;
     const char *topic = rd_kafka_topic_name(m->rkt);
     pl_part *pp = pl_part_find(p, topic, m->partition);
     pl_job *job;
@@ -851,7 +890,13 @@ static void pl_dispatch(pipeline *p, rd_kafka_message_t *m)
     atomic_fetch_add(&p->consumed, 1);
     if (p->main_shard)
         metrics_consumed(p->main_shard, 1);
-    pl_queue_push(&p->queue, job);
+    job->next = NULL;
+    if (batch->tail)
+        batch->tail->next = job;
+    else
+        batch->head = job;
+    batch->tail = job;
+    batch->n++;
 }
 
 static void pl_update_lag(pipeline *p)
@@ -978,9 +1023,20 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
         {"queued.max.messages.kbytes", "16384"},
     };
     static const char *const producer_defaults[][2] = {
-        {"linger.ms", "10"},
         {"message.timeout.ms", "0"},
         {"compression.codec", "none"},
+    };
+    /* The latency-bearing defaults are config keys (config.c), so that
+     * --help-config shows them with the reasons; set here as defaults, so
+     * the user's -X below still wins. */
+    const struct {
+        const char *name;
+        int64_t value;
+        const char *key;
+    } tuned[] = {
+        {"fetch.min.bytes", cfg->consumer_fetch_min_bytes, "consumer.fetch.min.bytes"},
+        {"fetch.wait.max.ms", cfg->consumer_fetch_wait_max_ms, "consumer.fetch.wait.max.ms"},
+        {"linger.ms", cfg->producer_linger_ms, "producer.linger.ms"},
     };
 
     if (pl_conf_set(conf, "bootstrap.servers", cfg->brokers, "brokers", err, err_size) ||
@@ -999,6 +1055,15 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
             if (pl_conf_set(conf, producer_defaults[i][0], producer_defaults[i][1], "default",
                             err, err_size))
                 goto err;
+    }
+    for (size_t i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++) {
+        char value[32];
+        /* consumer.* keys to the consumer, producer.* to the producer */
+        if (!strncmp(tuned[i].key, theirs, strlen(theirs)))
+            continue;
+        snprintf(value, sizeof(value), "%lld", (long long)tuned[i].value);
+        if (pl_conf_set(conf, tuned[i].name, value, tuned[i].key, err, err_size))
+            goto err;
     }
     /* With an HTTP endpoint, librdkafka's statistics feed /metrics (a user's
      * statistics.interval.ms below wins). */
@@ -1253,8 +1318,18 @@ int pipeline_run(pipeline *p, atomic_int *stop)
     next_status = p->status_ms ? log_now_ms() + p->status_ms : INT64_MAX;
 
     while (!atomic_load(stop) && !atomic_load(&p->fatal)) {
+        /* Wait for the first message, then take what is already queued
+         * without waiting (at most PL_POLL_BATCH), and only then hand the
+         * run to the workers and do the housekeeping, once per run rather
+         * than once per message. Every message still goes through
+         * rd_kafka_consumer_poll, which also serves the rebalance callback
+         * and errors in order. A run also ends where the in-flight limits
+         * are reached, so that backpressure pauses exactly where it did
+         * when it ran after every message. */
         rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, p->paused ? 20 : 100);
-        if (m) {
+        for (int n = 0; m; m = ++n < PL_POLL_BATCH && pl_has_room(p)
+                                   ? rd_kafka_consumer_poll(p->consumer, 0)
+                                   : NULL) {
             if (!m->err) {
                 pl_dispatch(p, m);
             } else {
@@ -1263,7 +1338,10 @@ int pipeline_run(pipeline *p, atomic_int *stop)
                                 rd_kafka_message_errstr(m));
                 rd_kafka_message_destroy(m);
             }
+            if (atomic_load(&p->fatal))
+                break;
         }
+        pl_batch_flush(p);
         pl_backpressure(p);
         pl_store_offsets(p);
         if (log_now_ms() >= next_status) {
