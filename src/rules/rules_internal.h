@@ -340,6 +340,14 @@ int rules_ld_vocab(rules_ld *ld);
 /* (Re)build the index over rs->vocab (also after a snapshot read). */
 int rules_vocab_index(ruleset *rs);
 
+/* ---- rules_examples.c ---- */
+/* The "examples" of rule (object r, named what for messages). 0, or -1
+ * with ld->err. */
+int rules_ld_examples(rules_ld *ld, json_t *r, const char *what, uint32_t rule);
+/* Point each example at this load's path for its file (after a snapshot
+ * hit too). 0, or -1 (OOM or a bad file index). */
+int rules_ld_bind_files(rules_ld *ld);
+
 /* ---- rules_model.c ---- */
 /* The model file being read (its bytes): load it and map its classes. 0,
  * or -1 with ld->err. */

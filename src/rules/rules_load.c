@@ -40,7 +40,6 @@ static const char *const ld_rule_keys[] = {
 static const char *const ld_term_keys[] = {"regex", "all", "any", "not", NULL};
 static const char *const ld_when_keys[] = {
     "lang", "min_followers", "retweet", "brands", NULL};
-static const char *const ld_example_keys[] = {"match", "no_match", NULL};
 
 int rules_ld_fail(rules_ld *ld, uint32_t file, int line, int col,
                   const char *fmt, ...)
@@ -337,137 +336,6 @@ static int ld_brand(rules_ld *ld, json_t *b, size_t index)
         LD_FAIL_AT(ld, b, NULL, NULL,
                    "%s has no terms; add \"aliases\", \"handles\", "
                    "\"hashtags\" or \"misspellings\"", what);
-    return 0;
-}
-
-/* ---- examples ----
- * Stored as given (text, or the post object re-serialised compactly) with
- * their positions; nothing is classified here: rules/ sits below the engine.
- * src/ruletest/ runs them. */
-
-static int ld_example_add(rules_ld *ld, json_t *t, json_t *list, uint32_t rule,
-                          bool expect_match, bool is_post, const char *text)
-{
-    ruleset *rs = ld->rs;
-    rules_example *ex;
-    size_t i = rs->n_examples;
-
-    if (rules_vec_reserve(&rs->examples, &ld->cap_examples, i + 1,
-                          sizeof(*rs->examples)) != 0 ||
-        rules_vec_reserve(&rs->example_file, &ld->cap_example_file, i + 1,
-                          sizeof(*rs->example_file)) != 0)
-        return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
-    ex = &rs->examples[i];
-    memset(ex, 0, sizeof(*ex));
-    ex->rule = rule;
-    ex->expect_match = expect_match;
-    ex->is_post = is_post;
-    ex->len = strlen(text);
-    if (!(ex->text = rules_strdup(rs, text, ex->len)))
-        return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
-    ld_where(ld, t, list, NULL, &ex->line, &ex->col);
-    rs->example_file[i] = ld->file;
-    rs->n_examples++;
-    return 0;
-}
-
-/* One of the "match"/"no_match" lists. */
-static int ld_example_list(rules_ld *ld, json_t *ex, const char *key,
-                           const char *what, uint32_t rule)
-{
-    bool expect_match = strcmp(key, "match") == 0;
-    json_t *arr = json_object_get(ex, key), *t;
-    size_t i;
-
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr))
-        LD_FAIL_AT(ld, arr, ex, key,
-                   "%s: \"examples.%s\" must be a list of posts, each a text or "
-                   "a whole post object, e.g. [\"on hold for an hour\"]", what,
-                   key);
-    if (json_array_size(arr) == 0)
-        LD_FAIL_AT(ld, arr, ex, key,
-                   "%s: \"examples.%s\" is empty; add example posts or remove "
-                   "it", what, key);
-    json_array_foreach(arr, i, t) {
-        int rc;
-        if (json_is_string(t)) {
-            if (json_string_length(t) == 0)
-                LD_FAIL_AT(ld, t, arr, NULL,
-                           "%s: \"examples.%s\" item %zu is an empty string; "
-                           "write the text of a post that %s", what, key, i + 1,
-                           expect_match ? "should make the rule fire"
-                                        : "should not make the rule fire");
-            rc = ld_example_add(ld, t, arr, rule, expect_match, false,
-                                json_string_value(t));
-        } else if (json_is_object(t)) {
-            char *post;
-            if (json_object_size(t) == 0)
-                LD_FAIL_AT(ld, t, arr, NULL,
-                           "%s: \"examples.%s\" item %zu is an empty object; "
-                           "give a whole post, e.g. {\"text\": \"...\", "
-                           "\"lang\": \"en\"}", what, key, i + 1);
-            if (!(post = json_dumps(t, JSON_COMPACT)))
-                return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
-            rc = ld_example_add(ld, t, arr, rule, expect_match, true, post);
-            free(post);
-        } else {
-            LD_FAIL_AT(ld, t, arr, NULL,
-                       "%s: \"examples.%s\" item %zu must be a post's text (a "
-                       "string) or a whole post (an object)", what, key, i + 1);
-        }
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int ld_examples(rules_ld *ld, json_t *r, const char *what, uint32_t rule)
-{
-    json_t *ex = json_object_get(r, "examples");
-    char where[200];
-
-    if (!ex)
-        return 0;
-    if (!json_is_object(ex))
-        LD_FAIL_AT(ld, ex, r, "examples",
-                   "%s: \"examples\" must be an object {\"match\": [...], "
-                   "\"no_match\": [...]} of example posts", what);
-    snprintf(where, sizeof(where), "the \"examples\" of %s", what);
-    if (ld_check_keys(ld, ex, ld_example_keys, where) != 0)
-        return -1;
-    if (json_object_size(ex) == 0)
-        LD_FAIL_AT(ld, ex, r, "examples",
-                   "%s: \"examples\" is empty; add a \"match\" or \"no_match\" "
-                   "list of posts, or remove it", what);
-    if (ld_example_list(ld, ex, "match", what, rule) != 0)
-        return -1;
-    return ld_example_list(ld, ex, "no_match", what, rule);
-}
-
-/* Point each example's file at this load's path for it. Runs after a
- * snapshot hit too, which restores the file indices but not the paths (the
- * same files may have been read from another directory). */
-static int ld_bind_files(rules_ld *ld)
-{
-    ruleset *rs = ld->rs;
-
-    if (rs->n_examples == 0)
-        return 0;
-    if (!(rs->files = calloc(ld->n_paths ? ld->n_paths : 1, sizeof(*rs->files))))
-        return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory");
-    for (size_t i = 0; i < ld->n_paths; i++)
-        if (!(rs->files[i] = rules_strdup(rs, ld->paths[i], strlen(ld->paths[i]))))
-            return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory");
-    rs->n_files = ld->n_paths;
-    for (size_t i = 0; i < rs->n_examples; i++) {
-        if (rs->example_file[i] >= rs->n_files) /* a snapshot checks this */
-            return rules_ld_fail(ld, UINT32_MAX, 0, 0,
-                                 "example %zu names file %u of %zu", i,
-                                 rs->example_file[i], rs->n_files);
-        rs->examples[i].file = rs->files[rs->example_file[i]];
-    }
     return 0;
 }
 
@@ -780,7 +648,7 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
                    "%s: \"description\" must be a string", what);
     if (ld_when(ld, json_object_get(r, "when"), what, ri, &rs->rule_when[ri]) != 0)
         return -1;
-    if (ld_examples(ld, r, what, ri) != 0)
+    if (rules_ld_examples(ld, r, what, ri) != 0)
         return -1;
     return ld_group(ld, r, what, ri, 0, &rs->rule_root[ri]);
 }
@@ -1110,7 +978,7 @@ ruleset *ruleset_load_opts(const char *dir, const rules_load_opts *opts,
         rs->stats.cache_s += ld_now() - t1;
     }
 done:
-    if (ld_bind_files(&ld) != 0)
+    if (rules_ld_bind_files(&ld) != 0)
         goto err;
     snprintf(rs->version, sizeof(rs->version), "%012llx",
              (unsigned long long)(rs->digest >> 16));
