@@ -24,7 +24,7 @@ static const char *const ex_keys[] = {"match", "no_match", NULL};
     } while (0)
 
 static int ex_add(rules_ld *ld, json_t *t, json_t *list, uint32_t rule,
-                          bool expect_match, bool is_post, const char *text)
+                  bool expect_match, bool is_post, const char *text)
 {
     ruleset *rs = ld->rs;
     rules_example *ex;
@@ -50,8 +50,8 @@ static int ex_add(rules_ld *ld, json_t *t, json_t *list, uint32_t rule,
 }
 
 /* One of the "match"/"no_match" lists. */
-static int ex_list(rules_ld *ld, json_t *ex, const char *key,
-                           const char *what, uint32_t rule)
+static int ex_list(rules_ld *ld, json_t *ex, const char *key, const char *what,
+                   uint32_t rule)
 {
     bool expect_match = strcmp(key, "match") == 0;
     json_t *arr = json_object_get(ex, key), *t;
@@ -78,7 +78,7 @@ static int ex_list(rules_ld *ld, json_t *ex, const char *key,
                            expect_match ? "should make the rule fire"
                                         : "should not make the rule fire");
             rc = ex_add(ld, t, arr, rule, expect_match, false,
-                                json_string_value(t));
+                        json_string_value(t));
         } else if (json_is_object(t)) {
             char *post;
             if (json_object_size(t) == 0)
