@@ -362,8 +362,11 @@ static int demo_start(demo *d, char *err, size_t err_size)
 {
     static const char *const topics[] = {"posts", "posts.enriched", "care.tickets",
                                          "posts.rejected"};
-    const char *rules_dir = cli_default_rules_dir();
+    const char *rules_dir = cli_rules_dir(NULL, NULL, err, err_size);
     demo_tally_options to;
+
+    if (!rules_dir)
+        return -1;
 
     if (!(d->b = broker_new(1, (int)d->opt.partitions, topics, 4, err, err_size)))
         return -1;

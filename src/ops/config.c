@@ -68,7 +68,8 @@ static const config_def config_defs[] = {
     {"threads", CONFIG_INT, OFF(threads), "0", 0, 256, NULL,
      "Worker threads classifying posts; 0 = the number of online CPUs."},
     {"rules.dir", CONFIG_STR, OFF(rules_dir), "", 0, 0, NULL,
-     "Rules directory; empty = $EARSHOT_RULES, ./rules, or the installed rules."},
+     "Rules directory (must exist); empty = $EARSHOT_RULES, ./rules, or the installed "
+     "rules next to the binary (see Rules lookup)."},
     {"max.inflight.messages", CONFIG_INT, OFF(max_inflight_messages), "20000", 1, 10000000,
      NULL,
      "Backpressure: input messages consumed but not yet fully acknowledged. Above "
