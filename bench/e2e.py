@@ -370,7 +370,10 @@ def oracle(earshot, rules, kept, config):
 
 def earshot_config(path, prefix, inp, group):
     """The `earshot run` config file (src/ops/config.c keys) for one run: its
-    own topics and group, earshot's default routes and ticket threshold."""
+    own topics and group, earshot's default routes and ticket threshold. The
+    input is produced before earshot starts and generated posts are dated
+    2018-2022, so the group starts at the earliest offset and tickets have no
+    age limit: the oracle counts every post, as `earshot classify` does."""
     conf = {"all_posts": False, "ticket_min_priority": 30}
     with open(path, "w") as f:
         f.write(f"# bench/e2e.py\n"
@@ -381,7 +384,9 @@ def earshot_config(path, prefix, inp, group):
                 f"topic.rejected = {prefix}.rejected\n"
                 f"route.enriched.all = {'true' if conf['all_posts'] else 'false'}\n"
                 f"tickets.min_priority = {conf['ticket_min_priority']}\n"
-                f"status.interval.ms = 0\n")
+                f"status.interval.ms = 0\n"
+                f"consumer.auto.offset.reset = earliest\n"
+                f"tickets.max_age = 0\n")
     return conf
 
 

@@ -9,9 +9,19 @@
 
 #include "rules/rules.h"
 
-/* The rules directory used when none is given: $EARSHOT_RULES, else ./rules
- * when it exists, else the rules/ of the source tree this binary was built
- * from, else the installed share/earshot/rules. */
+/* The rules directory a mode uses (search order in cli_common.c and README,
+ * "Rules lookup"): given (--rules DIR; NULL = none), else configured
+ * (rules.dir; NULL = the mode has no config, "" = not set), else
+ * $EARSHOT_RULES, else ./rules, else the installed rules next to the
+ * binary (../share/earshot/rules), else, for a build-tree binary, the source
+ * tree's rules/. A directory the user named that does not exist is an error.
+ * Returns the directory (valid until the next call), or NULL with err
+ * listing every place tried ("no rules directory: tried ...; give --rules
+ * DIR"). */
+const char *cli_rules_dir(const char *given, const char *configured, char *err,
+                          size_t err_size);
+
+/* For usage text: what cli_rules_dir(NULL, NULL) finds, or "none found". */
 const char *cli_default_rules_dir(void);
 
 /* Parses a decimal integer in [min, max]. Returns 0, or -1 when s is not one. */

@@ -246,7 +246,7 @@ int cmd_classify(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *rules_dir = cli_default_rules_dir();
+    const char *rules_dir = NULL;
     const char *rejected_path = NULL;
     int summary = 0, opt, rc = 0, use_cache = 1, with_model = 1;
     engine_config cfg;
@@ -293,8 +293,9 @@ int cmd_classify(int argc, char **argv)
         }
     }
 
-    rs = cli_load_rules_model("classify", rules_dir, use_cache, with_model, err,
-                              sizeof(err));
+    if ((rules_dir = cli_rules_dir(rules_dir, NULL, err, sizeof(err))))
+        rs = cli_load_rules_model("classify", rules_dir, use_cache, with_model, err,
+                                  sizeof(err));
     if (!rs) {
         fprintf(stderr, "earshot classify: %s\n", err);
         return 2;
@@ -371,7 +372,7 @@ static void check_rules_report(const ruleset *rs, const ruletest_result *res, vo
 
 int cmd_check_rules(int argc, char **argv)
 {
-    const char *dir = cli_default_rules_dir();
+    const char *dir = NULL;
     char err[1024];
     ruleset *rs;
     rules_stats st;
@@ -383,12 +384,14 @@ int cmd_check_rules(int argc, char **argv)
                "rules' examples and prints its counts, compile time and database size.\n"
                "Exit 0 when valid, 2 when not or when an example goes the wrong way\n"
                "(each such example is printed as FILE:LINE:COL: ...).\n",
-               dir);
+               cli_default_rules_dir());
         return 0;
     }
     if (argc > 1)
         dir = argv[1];
-    rs = ruleset_load(dir, err, sizeof(err));
+    rs = NULL;
+    if ((dir = cli_rules_dir(dir, NULL, err, sizeof(err))))
+        rs = ruleset_load(dir, err, sizeof(err));
     if (!rs) {
         fprintf(stderr, "earshot check-rules: %s\n", err);
         return 2;

@@ -225,6 +225,11 @@ static int demo_config(config *cfg, const char *brokers, size_t threads, char *e
         {"status.interval.ms", "1000"},
         {"log.level", "warn"},
         {"shutdown.timeout.ms", "15000"},
+        /* The demo counts every generated post (consumed == generated),
+         * some produced before the group has joined, and the generator
+         * dates them 2018-2022: earliest, and no ticket age limit. */
+        {"consumer.auto.offset.reset", "earliest"},
+        {"tickets.max_age", "0"},
     };
 
     if (config_init(cfg)) {
@@ -362,8 +367,11 @@ static int demo_start(demo *d, char *err, size_t err_size)
 {
     static const char *const topics[] = {"posts", "posts.enriched", "care.tickets",
                                          "posts.rejected"};
-    const char *rules_dir = cli_default_rules_dir();
+    const char *rules_dir = cli_rules_dir(NULL, NULL, err, err_size);
     demo_tally_options to;
+
+    if (!rules_dir)
+        return -1;
 
     if (!(d->b = broker_new(1, (int)d->opt.partitions, topics, 4, err, err_size)))
         return -1;

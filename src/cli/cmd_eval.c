@@ -392,7 +392,7 @@ int cmd_eval(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *rules_dir = cli_default_rules_dir();
+    const char *rules_dir = NULL;
     const char *map_spec = NULL, *json_path = NULL;
     size_t top = EVAL_TOP_DEFAULT, line_base = 0;
     int opt, rc = 2, use_cache = 1, with_model = 1, n_files, n_ok = 0, unreadable = 0;
@@ -455,7 +455,9 @@ int cmd_eval(int argc, char **argv)
     if (json_path && !strcmp(json_path, "-"))
         report = stderr;
 
-    rs = cli_load_rules_model("eval", rules_dir, use_cache, with_model, err, sizeof(err));
+    if ((rules_dir = cli_rules_dir(rules_dir, NULL, err, sizeof(err))))
+        rs = cli_load_rules_model("eval", rules_dir, use_cache, with_model, err,
+                                  sizeof(err));
     if (!rs) {
         fprintf(stderr, "earshot eval: %s\n", err);
         return 2;

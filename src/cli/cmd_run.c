@@ -302,7 +302,11 @@ int cmd_run(int argc, char **argv)
     }
     log_set_level((log_level)cfg.log_level);
 
-    const char *rules_dir = *cfg.rules_dir ? cfg.rules_dir : cli_default_rules_dir();
+    const char *rules_dir = cli_rules_dir(NULL, cfg.rules_dir, err, sizeof(err));
+    if (!rules_dir) {
+        fprintf(stderr, "earshot run: %s\n", err);
+        goto done;
+    }
     if (!strcmp(cfg.rules_cache_dir, "auto")) {
         if (rules_cache_default_dir(cache_dir, sizeof(cache_dir)))
             cache_dir[0] = '\0';

@@ -98,8 +98,10 @@ int cmd_test_rules(int argc, char **argv)
     }
     if (optind < argc)
         dir = argv[optind];
-    if (!dir)
-        dir = cli_default_rules_dir();
+    if (!(dir = cli_rules_dir(dir, NULL, err, sizeof(err)))) {
+        fprintf(stderr, "earshot test-rules: %s\n", err);
+        return 2;
+    }
 
     if (!(rs = ruleset_load(dir, err, sizeof(err)))) {
         fprintf(stderr, "earshot test-rules: %s\n", err);

@@ -385,6 +385,8 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
         sum->has_respond_by = has_respond_by != 0;
         sum->first_brand = n_brands > 0 ? (int)m->brands[0] : -1;
         sum->n_brands = n_brands;
+        sum->created_at = p->has_created_at ? p->created_at_epoch : 0;
+        sum->has_created_at = p->has_created_at;
     }
     return 0;
 }

@@ -71,6 +71,8 @@ typedef struct enrich_summary {
     bool has_respond_by;  /* a complaint or question that reached a target */
     int first_brand;      /* index into ruleset brands, -1 if none */
     uint32_t n_brands;
+    int64_t created_at;   /* the post's, epoch seconds; 0 unless has_created_at */
+    bool has_created_at;  /* for routing by age (tickets.max_age) */
 } enrich_summary;
 
 /* Appends the event JSON to *out (no trailing newline). Returns 0, or -1 on

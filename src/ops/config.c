@@ -62,13 +62,19 @@ static const config_def config_defs[] = {
      "true: every classified post goes to topic.enriched, not only brand mentions."},
     {"tickets.min_priority", CONFIG_INT, OFF(tickets_min_priority), "30", 0, 100, NULL,
      "Lowest priority (0..100) that opens a ticket."},
+    {"tickets.max_age", CONFIG_INT, OFF(tickets_max_age), "86400", 0, (int64_t)1 << 40, NULL,
+     "Seconds: a complaint or question whose created_at is older than this when it is "
+     "processed still goes to topic.enriched but opens no ticket (a backlog or a "
+     "replay must not page care about last week's posts). 0 = no limit; posts "
+     "without created_at count as new."},
     {"key.by", CONFIG_ENUM, OFF(key_by), "brand", 0, 0, "brand|post_id",
      "Message key of enriched and ticket events: brand (the first brand's id, so "
      "a brand's events stay on one partition) or post_id."},
     {"threads", CONFIG_INT, OFF(threads), "0", 0, 256, NULL,
      "Worker threads classifying posts; 0 = the number of online CPUs."},
     {"rules.dir", CONFIG_STR, OFF(rules_dir), "", 0, 0, NULL,
-     "Rules directory; empty = $EARSHOT_RULES, ./rules, or the installed rules."},
+     "Rules directory (must exist); empty = $EARSHOT_RULES, ./rules, or the installed "
+     "rules next to the binary (see Rules lookup)."},
     {"max.inflight.messages", CONFIG_INT, OFF(max_inflight_messages), "20000", 1, 10000000,
      NULL,
      "Backpressure: input messages consumed but not yet fully acknowledged. Above "
@@ -88,6 +94,14 @@ static const config_def config_defs[] = {
      "librdkafka's fetch.wait.max.ms for the input consumer: the most a fetch waits "
      "for consumer.fetch.min.bytes, so the most batching adds to latency at a low "
      "rate (librdkafka's default is 500). -X consumer.fetch.wait.max.ms=N wins."},
+    {"consumer.auto.offset.reset", CONFIG_ENUM, OFF(consumer_auto_offset_reset), "latest", 0,
+     0, "latest|earliest",
+     "librdkafka's auto.offset.reset for the input consumer: where a group with no "
+     "committed offset starts. latest (the Kafka convention): a new group reads only "
+     "posts produced from now on, so a first start does not open tickets for the "
+     "topic's history; earliest: the whole retained topic (a backfill, tests). "
+     "A group with commits resumes from them either way. -X "
+     "consumer.auto.offset.reset=... wins."},
     {"producer.linger.ms", CONFIG_INT, OFF(producer_linger_ms), "5", 0, 900000, NULL,
      "librdkafka's linger.ms for the output producer: how long an output waits for "
      "others to share its produce request. -X producer.linger.ms=N wins."},

@@ -31,6 +31,11 @@ typedef enum config_key_by {
     CONFIG_KEY_BY_POST_ID = 1,
 } config_key_by;
 
+typedef enum config_offset_reset {
+    CONFIG_OFFSET_RESET_LATEST = 0,   /* index into the key's choices */
+    CONFIG_OFFSET_RESET_EARLIEST = 1,
+} config_offset_reset;
+
 #define CONFIG_MAX_TARGETS 8
 
 typedef struct config_target {
@@ -54,6 +59,7 @@ typedef struct config {
     char *topic_rejected;
     int route_enriched_all;
     int64_t tickets_min_priority;
+    int64_t tickets_max_age;      /* seconds; 0: no limit */
     int key_by;                   /* config_key_by */
     int64_t threads;              /* 0: number of online CPUs */
     char *rules_dir;              /* empty: the CLI's default */
@@ -61,6 +67,7 @@ typedef struct config {
     int64_t max_inflight_bytes;
     int64_t consumer_fetch_min_bytes;   /* librdkafka defaults, -X wins */
     int64_t consumer_fetch_wait_max_ms;
+    int consumer_auto_offset_reset;     /* config_offset_reset */
     int64_t producer_linger_ms;
     int64_t status_interval_ms;   /* 0: no status line */
     int64_t shutdown_timeout_ms;

@@ -37,6 +37,7 @@
 #include "enrich/jbuf.h"
 #include "ops/log.h"
 #include "pipeline/offtrack.h"
+#include "pipeline/route.h"
 #include "text/text.h"
 
 #define PL_ROUTES 3
@@ -102,8 +103,7 @@ struct pipeline {
     engine_config ecfg;
     char *out_topics[PL_ROUTES];
     char *topic_input;
-    int route_all;
-    int min_priority;
+    pipeline_route_policy route;
     int key_by;
     int64_t max_msgs, max_bytes;
     int64_t status_ms, shutdown_ms;
@@ -576,15 +576,13 @@ static void pl_worker_process(pl_worker *w, pl_job *job)
     } else {
         rs = pl_worker_rules(w);
     }
-    st = engine_classify(w->ew, rs, payload, m->len, (int64_t)time(NULL), &out);
+    int64_t now = (int64_t)time(NULL);
+    st = engine_classify(w->ew, rs, payload, m->len, now, &out);
     if (st == ENGINE_EVENT) {
         const char *key;
         size_t key_len;
         int brand = out.brand_id != NULL;
-        int ticket = brand &&
-                     (out.summary.polarity == POLARITY_COMPLAINT ||
-                      out.summary.polarity == POLARITY_QUESTION) &&
-                     out.summary.priority >= p->min_priority;
+        pipeline_route r = pipeline_route_decide(&p->route, &out.summary, brand, now);
 
         if (p->key_by == CONFIG_KEY_BY_BRAND && brand) {
             key = out.brand_id;
@@ -595,10 +593,10 @@ static void pl_worker_process(pl_worker *w, pl_job *job)
         }
         if (!key_len)
             key = NULL;
-        if ((brand || p->route_all) &&
+        if (r.enriched &&
             pl_produce(p, job, 0, key, key_len, out.event, out.event_len, out.post_id.ptr,
                        out.post_id.len) == 0 &&
-            ticket)
+            r.ticket)
             pl_produce(p, job, 1, key, key_len, out.event, out.event_len, out.post_id.ptr,
                        out.post_id.len);
         if (w->shard) {
@@ -1019,7 +1017,6 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
         {"partition.assignment.strategy", "cooperative-sticky"},
         {"enable.auto.commit", "true"},
         {"auto.commit.interval.ms", "1000"},
-        {"auto.offset.reset", "earliest"},
         {"queued.max.messages.kbytes", "16384"},
     };
     static const char *const producer_defaults[][2] = {
@@ -1056,6 +1053,14 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
                             err, err_size))
                 goto err;
     }
+    /* Where a new group starts is a config key too (latest by default: a
+     * first start must not open tickets for the topic's history). */
+    if (is_consumer &&
+        pl_conf_set(conf, "auto.offset.reset",
+                    cfg->consumer_auto_offset_reset == CONFIG_OFFSET_RESET_EARLIEST ? "earliest"
+                                                                                   : "latest",
+                    "consumer.auto.offset.reset", err, err_size))
+        goto err;
     for (size_t i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++) {
         char value[32];
         /* consumer.* keys to the consumer, producer.* to the producer */
@@ -1151,8 +1156,9 @@ pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err, si
     atomic_init(&p->rules_gen, 1);
     atomic_init(&p->lag, -1);
     p->topic_input = strdup(cfg->topic_input);
-    p->route_all = cfg->route_enriched_all;
-    p->min_priority = (int)cfg->tickets_min_priority;
+    p->route.enriched_all = cfg->route_enriched_all != 0;
+    p->route.min_priority = (int)cfg->tickets_min_priority;
+    p->route.max_age = cfg->tickets_max_age;
     p->key_by = cfg->key_by;
     p->max_msgs = cfg->max_inflight_messages;
     p->max_bytes = cfg->max_inflight_bytes;

@@ -90,6 +90,8 @@ class Run:
             [EARSHOT, "run", "-b", bootstrap, "-g", f"reload-{name}", "--rules", rules,
              "--threads", "2", "--http", "127.0.0.1:0",
              "--set", "route.enriched.all=true", "--set", "status.interval.ms=0",
+             # input produced before the group joins; fixture dates are old
+             "--set", "consumer.auto.offset.reset=earliest", "--set", "tickets.max_age=0",
              "--set", "rules.cache.dir=" + os.path.join(tmp, "cache")] + extra,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(self.err_path, "w"))

@@ -182,12 +182,21 @@ STATUS_RE = re.compile(r"status: consumed (\d+) .*?in flight (\d+) msgs (\d+) B(
 class Earshot:
     """One `earshot run` process; stderr goes to a log file."""
 
-    def __init__(self, earshot, bootstrap, group, workdir, name="run", threads=2, args=()):
+    def __init__(self, earshot, bootstrap, group, workdir, name="run", threads=2, args=(),
+                 backlog=True):
         self.name = name
         self.log_path = os.path.join(workdir, "%s.log" % name)
         self.log = open(self.log_path, "ab")
+        # The tests produce their input before (or while) earshot joins a
+        # new group and count every post, from fixtures dated years ago: so
+        # the earliest offset and no ticket age limit, unlike the defaults
+        # (latest, 24 h). backlog=False runs with those defaults.
         self.args = [earshot, "run", "-b", bootstrap, "-g", group, "--rules", RULES,
-                     "--threads", str(threads), "--set", "status.interval.ms=500"] + list(args)
+                     "--threads", str(threads), "--set", "status.interval.ms=500"]
+        if backlog:
+            self.args += ["--set", "consumer.auto.offset.reset=earliest",
+                          "--set", "tickets.max_age=0"]
+        self.args += list(args)
         # For a post-mortem: EARSHOT_IT_RUN_ARGS="--set log.level=debug -X consumer.debug=cgrp"
         self.args += os.environ.get("EARSHOT_IT_RUN_ARGS", "").split()
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=self.log,
