@@ -26,4 +26,4 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$tree"
 ctest --output-on-failure -L unit
-ctest --output-on-failure -R 'it_test_(classify|eval|rules_examples|run_config|train|watch_spike|run_mock_counts|run_mock_reject_utf8|run_reload)'
+ctest --output-on-failure -R 'it_test_(classify|eval|rules_examples|run_config|train|watch_spike|run_mock_counts|run_mock_reject_utf8|run_mock_first_start|run_reload)'
