@@ -136,6 +136,8 @@ struct pipeline {
     pl_batch batch;
     int paused;
     int closing;
+    int subscribed;
+    int ever_assigned;          /* an assignment reached pl_on_assign */
 
     atomic_ullong consumed, done, produced[PL_ROUTES], failed;
     atomic_llong inflight_msgs, inflight_bytes;
@@ -707,6 +709,7 @@ static void pl_on_assign(pipeline *p, rd_kafka_topic_partition_list_t *parts, in
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t err = 0;
 
+    p->ever_assigned = 1;
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         pl_part *old = pl_part_find(p, tp->topic, tp->partition);
@@ -1309,6 +1312,7 @@ int pipeline_run(pipeline *p, atomic_int *stop)
     rd_kafka_topic_partition_list_add(topics, p->topic_input, RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(p->consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
+    p->subscribed = !err;
     if (err) {
         log_error("subscribing to '%s': %s", p->topic_input, rd_kafka_err2str(err));
         atomic_store(&p->fatal, 1);
@@ -1401,8 +1405,43 @@ shutdown:
     return rc;
 }
 
+/* librdkafka 2.0.2 aborts in rd_kafka_destroy when the group chose its
+ * protocol (JoinGroup answered, so the cooperative-sticky assignor is set)
+ * but no assignment arrived yet: the group's final destroy hands the
+ * assignor a NULL state and rd_kafka_sticky_assignor_state_destroy asserts
+ * (upstream #4312, fixed in 2.3.0 by #4381). That is the window of a member
+ * SIGTERMed while joining, e.g. waiting out a SIGKILLed predecessor's
+ * session. RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE does not avoid it: it only
+ * skips what rd_kafka_consumer_close does (tried: same abort), the final
+ * destroy still runs.
+ *
+ * So a consumer that subscribed and never got an assignment is closed
+ * (pipeline_run did: it left the group, so the others rebalance at once)
+ * and then not destroyed: the handle and its threads are left to the
+ * process's exit, which follows pipeline_free in every caller. That loses
+ * nothing: without an assignment nothing was consumed, stored or owed a
+ * commit. The price is a handle not freed at exit; an assignment (even an
+ * empty one) sets the assignor state, so every other shutdown still
+ * destroys the handle. Its threads may still log: pl_log_cb reads the
+ * pipeline (its opaque), so pipeline_free then keeps p and p->lim_kafka
+ * too. No other callback of it runs: they are served by polls, and none
+ * follows. Remove with librdkafka >= 2.3.0. Returns 1 if the handle was
+ * left alive. */
+static int pl_consumer_destroy(pipeline *p)
+{
+    if (p->subscribed && !p->ever_assigned) {
+        log_debug("consumer never got an assignment: leaving its handle to exit "
+                  "(librdkafka #4312)");
+        return 1;
+    }
+    rd_kafka_destroy(p->consumer);
+    return 0;
+}
+
 void pipeline_free(pipeline *p)
 {
+    int consumer_alive = 0;
+
     if (!p)
         return;
     if (p->workers_started)
@@ -1422,7 +1461,7 @@ void pipeline_free(pipeline *p)
     if (p->consumer) {
         if (p->metrics)
             metrics_kafka_forget(p->metrics, rd_kafka_name(p->consumer));
-        rd_kafka_destroy(p->consumer);
+        consumer_alive = pl_consumer_destroy(p);
     }
     while (p->n_parts)
         pl_part_remove(p, p->parts[p->n_parts - 1]);
@@ -1443,9 +1482,11 @@ void pipeline_free(pipeline *p)
     pthread_cond_destroy(&p->queue.cond);
     log_limit_destroy(&p->lim_consume);
     log_limit_destroy(&p->lim_deliver);
-    log_limit_destroy(&p->lim_kafka);
     for (int i = 0; i < PL_ROUTES; i++)
         free(p->out_topics[i]);
     free(p->topic_input);
+    if (consumer_alive)
+        return; /* its log callback still reads p->lim_kafka */
+    log_limit_destroy(&p->lim_kafka);
     free(p);
 }
