@@ -1049,6 +1049,10 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
     if (is_consumer) {
         if (pl_conf_set(conf, "group.id", cfg->group_id, "group.id", err, err_size))
             goto err;
+        if (*cfg->group_instance_id && pl_conf_set(conf, "group.instance.id",
+                                                   cfg->group_instance_id,
+                                                   "group.instance.id", err, err_size))
+            goto err;
         for (size_t i = 0; i < sizeof(consumer_defaults) / sizeof(consumer_defaults[0]); i++)
             if (pl_conf_set(conf, consumer_defaults[i][0], consumer_defaults[i][1], "default",
                             err, err_size))
@@ -1082,7 +1086,7 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
             name += strlen(mine);
         /* Properties of the other client type are accepted by conf_set and
          * ignored with a warning at rd_kafka_new; skip the obvious ones. */
-        if (!is_consumer && (!strcmp(name, "group.id") || !strncmp(name, "auto.", 5) ||
+        if (!is_consumer && (!strncmp(name, "group.", 6) || !strncmp(name, "auto.", 5) ||
                              !strncmp(name, "enable.auto.", 12) ||
                              !strcmp(name, "partition.assignment.strategy") ||
                              !strncmp(name, "session.", 8)))
