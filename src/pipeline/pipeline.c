@@ -36,6 +36,7 @@
 #include "engine/engine.h"
 #include "enrich/jbuf.h"
 #include "ops/log.h"
+#include "pipeline/offreset.h"
 #include "pipeline/offtrack.h"
 #include "text/text.h"
 
@@ -950,9 +951,46 @@ static void pl_status(pipeline *p, uint64_t *last_consumed, int64_t *last_ms)
     *last_ms = now;
 }
 
+/* An offset reset is data loss when it moves forward: the offset to resume
+ * from (committed, or the fetch position) is gone from the broker, typically
+ * deleted by retention while the group was behind or down, and
+ * auto.offset.reset=earliest/latest jumps over what was never read. See
+ * offreset.h for why this reads a log line. A backward reset (the offset
+ * past the end, e.g. a recreated topic) repeats work and loses nothing.
+ * Called on a librdkafka thread, hence the shared metrics shard. */
+static void pl_offset_reset(pipeline *p, const char *line)
+{
+    offreset r;
+
+    if (offreset_parse(line, &r))
+        return;
+    if (r.to < 0) {
+        log_error("input %s [%d]: offset %lld is not on the broker, librdkafka reset the "
+                  "position to %s: messages from %lld on may have been skipped unread "
+                  "(retention shorter than the group's lag?)",
+                  r.topic, (int)r.partition, (long long)r.from, r.where, (long long)r.from);
+    } else if (r.to > r.from) {
+        log_error("input %s [%d]: offset %lld is not on the broker, librdkafka reset the "
+                  "position to %lld: %lld message(s) skipped unread (retention shorter than "
+                  "the group's lag?)",
+                  r.topic, (int)r.partition, (long long)r.from, (long long)r.to,
+                  (long long)(r.to - r.from));
+        if (p->metrics)
+            metrics_input_lost(metrics_shard_shared(p->metrics), (uint64_t)(r.to - r.from));
+    } else {
+        log_warn("input %s [%d]: offset %lld is past the end, librdkafka reset the position "
+                 "to %lld: %lld message(s) will be processed again",
+                 r.topic, (int)r.partition, (long long)r.from, (long long)r.to,
+                 (long long)(r.from - r.to));
+    }
+}
+
 static void pl_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     pipeline *p = rd_kafka_opaque(rk);
+
+    if (rd_kafka_type(rk) == RD_KAFKA_CONSUMER && !strcmp(fac, "OFFSET"))
+        pl_offset_reset(p, buf);
     log_level lv = level <= 3 ? LOG_LEVEL_ERROR
                    : level == 4 ? LOG_LEVEL_WARN
                    : level <= 6 ? LOG_LEVEL_INFO
@@ -1341,7 +1379,14 @@ int pipeline_run(pipeline *p, atomic_int *stop)
             if (!m->err) {
                 pl_dispatch(p, m);
             } else {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
+                    /* auto.offset.reset=error: the partition stops here
+                     * rather than skip or repeat; nothing is lost yet. */
+                    log_error("consumer: %s [%d]: %s; the partition is stopped until its "
+                              "offset is reset by hand",
+                              m->rkt ? rd_kafka_topic_name(m->rkt) : "?",
+                              (int)m->partition, rd_kafka_message_errstr(m));
+                else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                     log_limited(&p->lim_consume, LOG_LEVEL_WARN, "consumer: %s",
                                 rd_kafka_message_errstr(m));
                 rd_kafka_message_destroy(m);
@@ -1428,7 +1473,8 @@ shutdown:
  * empty one) sets the assignor state, so every other shutdown still
  * destroys the handle. Its threads may still log: pl_log_cb reads the
  * pipeline (its opaque), so pipeline_free then keeps p and p->lim_kafka
- * too. No other callback of it runs: they are served by polls, and none
+ * too (not p->metrics: only an OFFSET line reaches it, and an unassigned
+ * consumer fetches nothing). No other callback of it runs: they are served by polls, and none
  * follows. Remove with librdkafka >= 2.3.0. Returns 1 if the handle was
  * left alive. */
 static int pl_consumer_destroy(pipeline *p)
