@@ -47,6 +47,12 @@ static const config_def config_defs[] = {
      "bootstrap.servers). Required here or with -b."},
     {"group.id", CONFIG_STR, OFF(group_id), "earshot", 0, 0, NULL,
      "Consumer group. Processes with the same group split the input partitions."},
+    {"group.instance.id", CONFIG_STR, OFF(group_instance_id), "", 0, 0, NULL,
+     "Static membership (librdkafka's group.instance.id): a name unique and stable per "
+     "process, e.g. EARSHOT_GROUP_INSTANCE_ID=$HOSTNAME. A restart within "
+     "session.timeout.ms keeps its partitions without a rebalance; the price is that a "
+     "dead member's partitions wait for session.timeout.ms, and two processes with the "
+     "same id fence each other. Empty = dynamic membership."},
     {"topic.input", CONFIG_STR, OFF(topic_input), "posts", 0, 0, NULL,
      "Topic the posts are read from (one JSON post per message)."},
     {"topic.enriched", CONFIG_STR, OFF(topic_enriched), "posts.enriched", 0, 0, NULL,

@@ -53,6 +53,7 @@ typedef struct config_kafka_prop {
 typedef struct config {
     char *brokers;
     char *group_id;
+    char *group_instance_id;      /* empty: dynamic membership */
     char *topic_input;
     char *topic_enriched;
     char *topic_tickets;

@@ -188,6 +188,11 @@ void metrics_consumed(metrics_shard *sh, uint64_t n)
     bump(sh, &sh->slot[SLOT_CONSUMED], n);
 }
 
+void metrics_input_lost(metrics_shard *sh, uint64_t n)
+{
+    bump(sh, &sh->slot[SLOT_INPUT_LOST], n);
+}
+
 void metrics_produced(metrics_shard *sh, metrics_route route, uint64_t n)
 {
     if ((unsigned)route < METRICS_ROUTE_COUNT)

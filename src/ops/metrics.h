@@ -3,10 +3,11 @@
  * created once at startup, updated by the workers on the hot path and
  * rendered in the Prometheus text exposition format 0.0.4 on a scrape.
  *
- * Families (rendered in this order; the first ten always, with HELP and
+ * Families (rendered in this order; the first eleven always, with HELP and
  * TYPE even before they have samples; the earshot_kafka_* ones only once a
  * statistics JSON has been given):
  *   earshot_consumed_total                            counter
+ *   earshot_input_lost_total                          counter  offsets skipped by a reset
  *   earshot_produced_total{route}                     counter  acked by the broker
  *   earshot_produce_errors_total{route}               counter  delivery failures
  *   earshot_rejected_total{reason}                    counter  metrics_reject classes
@@ -101,6 +102,9 @@ metrics_shard *metrics_shard_shared(metrics *m);
 
 /* ---- hot path: called by the shard's owner only ---- */
 void metrics_consumed(metrics_shard *sh, uint64_t n);
+/* Input offsets skipped unread: librdkafka reset a partition's position
+ * forward because the offset to resume from was gone (retention). */
+void metrics_input_lost(metrics_shard *sh, uint64_t n);
 /* Messages the broker acknowledged (n) / failed to deliver, per route. */
 void metrics_produced(metrics_shard *sh, metrics_route route, uint64_t n);
 void metrics_produce_failed(metrics_shard *sh, metrics_route route, uint64_t n);

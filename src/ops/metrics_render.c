@@ -202,6 +202,11 @@ static void render_fixed(sbuf *s, const metrics *m)
            "Posts read from the input topic.");
     sample_u64(s, "earshot_consumed_total", NULL, 0, shard_sum(m, SLOT_CONSUMED));
 
+    family(s, "earshot_input_lost_total", "counter",
+           "Input offsets skipped unread: the position to resume from was gone and "
+           "librdkafka reset it forward (auto.offset.reset).");
+    sample_u64(s, "earshot_input_lost_total", NULL, 0, shard_sum(m, SLOT_INPUT_LOST));
+
     family(s, "earshot_produced_total", "counter",
            "Messages the broker acknowledged, by route.");
     for (i = 0; i < METRICS_ROUTE_COUNT; i++) {

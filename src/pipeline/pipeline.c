@@ -36,6 +36,7 @@
 #include "engine/engine.h"
 #include "enrich/jbuf.h"
 #include "ops/log.h"
+#include "pipeline/offreset.h"
 #include "pipeline/offtrack.h"
 #include "pipeline/route.h"
 #include "text/text.h"
@@ -136,6 +137,8 @@ struct pipeline {
     pl_batch batch;
     int paused;
     int closing;
+    int subscribed;
+    int ever_assigned;          /* an assignment reached pl_on_assign */
 
     atomic_ullong consumed, done, produced[PL_ROUTES], failed;
     atomic_llong inflight_msgs, inflight_bytes;
@@ -705,6 +708,7 @@ static void pl_on_assign(pipeline *p, rd_kafka_topic_partition_list_t *parts, in
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t err = 0;
 
+    p->ever_assigned = 1;
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         pl_part *old = pl_part_find(p, tp->topic, tp->partition);
@@ -945,9 +949,46 @@ static void pl_status(pipeline *p, uint64_t *last_consumed, int64_t *last_ms)
     *last_ms = now;
 }
 
+/* An offset reset is data loss when it moves forward: the offset to resume
+ * from (committed, or the fetch position) is gone from the broker, typically
+ * deleted by retention while the group was behind or down, and
+ * auto.offset.reset=earliest/latest jumps over what was never read. See
+ * offreset.h for why this reads a log line. A backward reset (the offset
+ * past the end, e.g. a recreated topic) repeats work and loses nothing.
+ * Called on a librdkafka thread, hence the shared metrics shard. */
+static void pl_offset_reset(pipeline *p, const char *line)
+{
+    offreset r;
+
+    if (offreset_parse(line, &r))
+        return;
+    if (r.to < 0) {
+        log_error("input %s [%d]: offset %lld is not on the broker, librdkafka reset the "
+                  "position to %s: messages from %lld on may have been skipped unread "
+                  "(retention shorter than the group's lag?)",
+                  r.topic, (int)r.partition, (long long)r.from, r.where, (long long)r.from);
+    } else if (r.to > r.from) {
+        log_error("input %s [%d]: offset %lld is not on the broker, librdkafka reset the "
+                  "position to %lld: %lld message(s) skipped unread (retention shorter than "
+                  "the group's lag?)",
+                  r.topic, (int)r.partition, (long long)r.from, (long long)r.to,
+                  (long long)(r.to - r.from));
+        if (p->metrics)
+            metrics_input_lost(metrics_shard_shared(p->metrics), (uint64_t)(r.to - r.from));
+    } else {
+        log_warn("input %s [%d]: offset %lld is past the end, librdkafka reset the position "
+                 "to %lld: %lld message(s) will be processed again",
+                 r.topic, (int)r.partition, (long long)r.from, (long long)r.to,
+                 (long long)(r.from - r.to));
+    }
+}
+
 static void pl_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     pipeline *p = rd_kafka_opaque(rk);
+
+    if (rd_kafka_type(rk) == RD_KAFKA_CONSUMER && !strcmp(fac, "OFFSET"))
+        pl_offset_reset(p, buf);
     log_level lv = level <= 3 ? LOG_LEVEL_ERROR
                    : level == 4 ? LOG_LEVEL_WARN
                    : level <= 6 ? LOG_LEVEL_INFO
@@ -1043,6 +1084,10 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
     if (is_consumer) {
         if (pl_conf_set(conf, "group.id", cfg->group_id, "group.id", err, err_size))
             goto err;
+        if (*cfg->group_instance_id && pl_conf_set(conf, "group.instance.id",
+                                                   cfg->group_instance_id,
+                                                   "group.instance.id", err, err_size))
+            goto err;
         for (size_t i = 0; i < sizeof(consumer_defaults) / sizeof(consumer_defaults[0]); i++)
             if (pl_conf_set(conf, consumer_defaults[i][0], consumer_defaults[i][1], "default",
                             err, err_size))
@@ -1084,7 +1129,7 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, int is_consu
             name += strlen(mine);
         /* Properties of the other client type are accepted by conf_set and
          * ignored with a warning at rd_kafka_new; skip the obvious ones. */
-        if (!is_consumer && (!strcmp(name, "group.id") || !strncmp(name, "auto.", 5) ||
+        if (!is_consumer && (!strncmp(name, "group.", 6) || !strncmp(name, "auto.", 5) ||
                              !strncmp(name, "enable.auto.", 12) ||
                              !strcmp(name, "partition.assignment.strategy") ||
                              !strncmp(name, "session.", 8)))
@@ -1315,6 +1360,7 @@ int pipeline_run(pipeline *p, atomic_int *stop)
     rd_kafka_topic_partition_list_add(topics, p->topic_input, RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(p->consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
+    p->subscribed = !err;
     if (err) {
         log_error("subscribing to '%s': %s", p->topic_input, rd_kafka_err2str(err));
         atomic_store(&p->fatal, 1);
@@ -1339,7 +1385,14 @@ int pipeline_run(pipeline *p, atomic_int *stop)
             if (!m->err) {
                 pl_dispatch(p, m);
             } else {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
+                    /* auto.offset.reset=error: the partition stops here
+                     * rather than skip or repeat; nothing is lost yet. */
+                    log_error("consumer: %s [%d]: %s; the partition is stopped until its "
+                              "offset is reset by hand",
+                              m->rkt ? rd_kafka_topic_name(m->rkt) : "?",
+                              (int)m->partition, rd_kafka_message_errstr(m));
+                else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                     log_limited(&p->lim_consume, LOG_LEVEL_WARN, "consumer: %s",
                                 rd_kafka_message_errstr(m));
                 rd_kafka_message_destroy(m);
@@ -1407,8 +1460,44 @@ shutdown:
     return rc;
 }
 
+/* librdkafka 2.0.2 aborts in rd_kafka_destroy when the group chose its
+ * protocol (JoinGroup answered, so the cooperative-sticky assignor is set)
+ * but no assignment arrived yet: the group's final destroy hands the
+ * assignor a NULL state and rd_kafka_sticky_assignor_state_destroy asserts
+ * (upstream #4312, fixed in 2.3.0 by #4381). That is the window of a member
+ * SIGTERMed while joining, e.g. waiting out a SIGKILLed predecessor's
+ * session. RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE does not avoid it: it only
+ * skips what rd_kafka_consumer_close does (tried: same abort), the final
+ * destroy still runs.
+ *
+ * So a consumer that subscribed and never got an assignment is closed
+ * (pipeline_run did: it left the group, so the others rebalance at once)
+ * and then not destroyed: the handle and its threads are left to the
+ * process's exit, which follows pipeline_free in every caller. That loses
+ * nothing: without an assignment nothing was consumed, stored or owed a
+ * commit. The price is a handle not freed at exit; an assignment (even an
+ * empty one) sets the assignor state, so every other shutdown still
+ * destroys the handle. Its threads may still log: pl_log_cb reads the
+ * pipeline (its opaque), so pipeline_free then keeps p and p->lim_kafka
+ * too (not p->metrics: only an OFFSET line reaches it, and an unassigned
+ * consumer fetches nothing). No other callback of it runs: they are served by polls, and none
+ * follows. Remove with librdkafka >= 2.3.0. Returns 1 if the handle was
+ * left alive. */
+static int pl_consumer_destroy(pipeline *p)
+{
+    if (p->subscribed && !p->ever_assigned) {
+        log_debug("consumer never got an assignment: leaving its handle to exit "
+                  "(librdkafka #4312)");
+        return 1;
+    }
+    rd_kafka_destroy(p->consumer);
+    return 0;
+}
+
 void pipeline_free(pipeline *p)
 {
+    int consumer_alive = 0;
+
     if (!p)
         return;
     if (p->workers_started)
@@ -1428,7 +1517,7 @@ void pipeline_free(pipeline *p)
     if (p->consumer) {
         if (p->metrics)
             metrics_kafka_forget(p->metrics, rd_kafka_name(p->consumer));
-        rd_kafka_destroy(p->consumer);
+        consumer_alive = pl_consumer_destroy(p);
     }
     while (p->n_parts)
         pl_part_remove(p, p->parts[p->n_parts - 1]);
@@ -1449,9 +1538,11 @@ void pipeline_free(pipeline *p)
     pthread_cond_destroy(&p->queue.cond);
     log_limit_destroy(&p->lim_consume);
     log_limit_destroy(&p->lim_deliver);
-    log_limit_destroy(&p->lim_kafka);
     for (int i = 0; i < PL_ROUTES; i++)
         free(p->out_topics[i]);
     free(p->topic_input);
+    if (consumer_alive)
+        return; /* its log callback still reads p->lim_kafka */
+    log_limit_destroy(&p->lim_kafka);
     free(p);
 }

@@ -229,6 +229,7 @@ static void test_env(void **state)
         "PATH=/usr/bin",
         "EARSHOT_TICKETS_MIN_PRIORITY=55",
         "EARSHOT_RULES_WATCH=false",
+        "EARSHOT_GROUP_INSTANCE_ID=host-7", /* static membership per host */
         "EARSHOT_KAFKA_SASL_PASSWORD=s3cr#t",
         "EARSHOT_RULES=/not/a/key", /* the CLI's own variable: ignored here */
         NULL,
@@ -241,7 +242,9 @@ static void test_env(void **state)
     assert_int_equal(config_init(&c), 0);
     assert_int_equal(c.rules_watch, 1);
     assert_string_equal(c.rules_cache_dir, "auto");
+    assert_string_equal(c.group_instance_id, "");
     assert_int_equal(config_apply_env(&c, env, err, sizeof(err)), 0);
+    assert_string_equal(c.group_instance_id, "host-7");
     assert_int_equal(c.tickets_min_priority, 55);
     assert_int_equal(c.rules_watch, 0);
     assert_int_equal(c.n_kafka, 1);

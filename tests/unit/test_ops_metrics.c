@@ -322,6 +322,10 @@ static const char expected_small[] =
     "# HELP earshot_consumed_total Posts read from the input topic.\n"
     "# TYPE earshot_consumed_total counter\n"
     "earshot_consumed_total 5\n"
+    "# HELP earshot_input_lost_total Input offsets skipped unread: the position to resume "
+    "from was gone and librdkafka reset it forward (auto.offset.reset).\n"
+    "# TYPE earshot_input_lost_total counter\n"
+    "earshot_input_lost_total 7\n"
     "# HELP earshot_produced_total Messages the broker acknowledged, by route.\n"
     "# TYPE earshot_produced_total counter\n"
     "earshot_produced_total{route=\"enriched\"} 4\n"
@@ -409,6 +413,7 @@ static void test_render_small_registry_exactly(void **state)
 
     metrics_consumed(a, 3);
     metrics_consumed(b, 2);
+    metrics_input_lost(shared, 7); /* from librdkafka's log thread */
     metrics_produced(a, METRICS_ROUTE_ENRICHED, 3);
     metrics_produced(shared, METRICS_ROUTE_ENRICHED, 1);
     metrics_produced(b, METRICS_ROUTE_TICKETS, 1);
@@ -445,7 +450,7 @@ static void test_render_small_registry_exactly(void **state)
     assert_non_null(text);
     assert_string_equal(text, expected_small);
     assert_int_equal(len, strlen(expected_small));
-    assert_int_equal(check_exposition(text), 48);
+    assert_int_equal(check_exposition(text), 49);
     free(text);
     metrics_free(m); /* frees the live generation too */
 }
