@@ -6,6 +6,7 @@
  * values the program starts with cannot disagree.
  */
 #include "ops/config.h"
+#include "base/base_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -463,90 +464,37 @@ static char *config_trim(char *s)
 #define CONFIG_FILE_MAX_MIB 1
 #define CONFIG_FILE_MAX ((size_t)CONFIG_FILE_MAX_MIB << 20)
 
-static const char *config_file_kind(mode_t mode)
-{
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISCHR(mode) || S_ISBLK(mode))
-        return "a device";
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "not a plain file";
-}
-
-/* The whole file, NUL-terminated, into a malloc'd *buf. Opened without
- * blocking (a FIFO would wait for a writer forever) and refused unless it
- * is a regular file of at most CONFIG_FILE_MAX bytes, checked by its size
- * and again while reading (a file can grow). 0, or -1 with err. */
+/* The whole file, NUL-terminated, into a malloc'd *buf: base_file refuses
+ * anything but a regular file (a FIFO would wait for a writer forever) and
+ * bounds the read (/dev/zero would never end). 0, or -1 with err. */
 static int config_read_file(const char *path, char **buf, size_t *len, char *err,
                             size_t err_size)
 {
     struct stat st;
-    size_t cap, n = 0;
-    char *b = NULL;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = base_file_open(path, &st), rc;
 
     *buf = NULL;
     *len = 0;
+    if (fd == -2) {
+        snprintf(err, err_size, "config file '%s' is not a regular file (%s); give "
+                 "the path of a plain file of 'key = value' lines", path,
+                 base_file_kind(st.st_mode));
+        return -1;
+    }
     if (fd < 0) {
         snprintf(err, err_size, "cannot open config file '%s': %s", path, strerror(errno));
         return -1;
     }
-    if (fstat(fd, &st) != 0) {
-        snprintf(err, err_size, "cannot stat config file '%s': %s", path, strerror(errno));
-        goto err;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, err_size, "config file '%s' is not a regular file (%s); give "
-                 "the path of a plain file of 'key = value' lines", path,
-                 config_file_kind(st.st_mode));
-        goto err;
-    }
-    if ((uint64_t)st.st_size > CONFIG_FILE_MAX)
-        goto too_large;
-    /* One byte past the size, so the read that sees EOF needs no growth. */
-    cap = (size_t)st.st_size + 1;
-    if (!(b = malloc(cap + 1)))
-        goto oom;
-    for (;;) {
-        ssize_t got;
-        if (n == cap) {
-            char *nb;
-            if (n > CONFIG_FILE_MAX)
-                goto too_large;
-            cap = cap * 2 > CONFIG_FILE_MAX + 1 ? CONFIG_FILE_MAX + 1 : cap * 2;
-            if (!(nb = realloc(b, cap + 1)))
-                goto oom;
-            b = nb;
-        }
-        got = read(fd, b + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            snprintf(err, err_size, "reading config file '%s': %s", path, strerror(errno));
-            goto err;
-        }
-        if (got == 0)
-            break;
-        n += (size_t)got;
-    }
+    rc = base_file_read(fd, (long long)st.st_size, CONFIG_FILE_MAX, buf, len);
     close(fd);
-    b[n] = 0;
-    *buf = b;
-    *len = n;
-    return 0;
-too_large:
-    snprintf(err, err_size, "config file '%s' is larger than %d MiB; a config holds "
-             "'key = value' lines: check the path", path, CONFIG_FILE_MAX_MIB);
-    goto err;
-oom:
-    snprintf(err, err_size, "config file '%s': out of memory", path);
-err:
-    free(b);
-    close(fd);
-    return -1;
+    if (rc == -2)
+        snprintf(err, err_size, "config file '%s' is larger than %d MiB; a config holds "
+                 "'key = value' lines: check the path", path, CONFIG_FILE_MAX_MIB);
+    else if (rc != 0 && errno == ENOMEM)
+        snprintf(err, err_size, "config file '%s': out of memory", path);
+    else if (rc != 0)
+        snprintf(err, err_size, "reading config file '%s': %s", path, strerror(errno));
+    return rc == 0 ? 0 : -1;
 }
 
 int config_load_file(config *c, const char *path, char *err, size_t err_size)

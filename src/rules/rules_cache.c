@@ -199,10 +199,10 @@ int rules_cache_read(const char *dir, uint64_t key, const char *ext, uint32_t ta
     /* Never blocks: a FIFO or a device where an entry should be is one more
      * bad entry (the cache must never fail, or hang, a load), and the write
      * that follows renames a real entry over it. */
-    fd = rules_file_open(path, &st);
+    fd = base_file_open(path, &st);
     if (fd == -2) {
         rules_warn(warn, warn_size, "rules cache: %s is not a regular file "
-                   "(%s); rebuilt it", path, rules_file_kind(st.st_mode));
+                   "(%s); rebuilt it", path, base_file_kind(st.st_mode));
         return 0;
     }
     if (fd < 0) {

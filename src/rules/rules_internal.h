@@ -32,6 +32,7 @@
 #include <hs/hs.h>
 #include <jansson.h>
 
+#include "base/base_file.h"
 #include "rules/rules.h"
 
 #define RULES_NO_PATTERN UINT32_MAX
@@ -189,21 +190,6 @@ typedef struct rules_quote_buf {
  * of a message. */
 const char *rules_quote(rules_quote_buf *q, const char *s);
 
-struct stat;
-/* Open path read-only without blocking (O_NONBLOCK: a FIFO opens at once
- * instead of waiting for a writer) and close-on-exec, and fstat it into
- * *st. Returns the descriptor of a regular file; -1 with errno set when it
- * cannot be opened or stat'ed; -2 when it is something else (*st says what;
- * rules_file_kind names it), the descriptor already closed. */
-int rules_file_open(const char *path, struct stat *st);
-/* "a FIFO", "a device", "a directory", "a socket", "not a plain file". */
-const char *rules_file_kind(unsigned mode);
-/* Read all of fd (from rules_file_open; size_hint: its st_size) into a
- * malloc'd *buf (NUL-terminated, *len bytes before the NUL). 0; -1 with
- * errno set (ENOMEM when out of memory); -2 when it holds more than max
- * bytes, whether its size said so or it grew while being read. */
-int rules_file_read(int fd, long long size_hint, size_t max, char **buf,
-                    size_t *len);
 #define RULES_FNV_OFFSET 0xcbf29ce484222325ULL
 
 /* String -> uint32 map (open addressing; keys copied). Used for duplicate

@@ -662,17 +662,17 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
 static int ld_read(rules_ld *ld, const char *path, char **buf, size_t *len)
 {
     struct stat st;
-    int fd = rules_file_open(path, &st), rc;
+    int fd = base_file_open(path, &st), rc;
 
     if (fd == -2)
         return rules_ld_fail(ld, ld->file, 0, 0,
                              "not a regular file (%s); rule files must be "
-                             "plain files", rules_file_kind(st.st_mode));
+                             "plain files", base_file_kind(st.st_mode));
     if (fd < 0)
         return rules_ld_fail(ld, ld->file, 0, 0,
                              "cannot open: %s; check the file's permissions",
                              strerror(errno));
-    rc = rules_file_read(fd, (long long)st.st_size, RULES_FILE_MAX, buf, len);
+    rc = base_file_read(fd, (long long)st.st_size, RULES_FILE_MAX, buf, len);
     if (rc != 0) {
         int e = errno;
         close(fd);

@@ -174,20 +174,20 @@ static void test_read_cap_while_reading(void **state)
     struct stat st;
     char *buf = (char *)1;
     size_t len = 99;
-    int fd = rules_file_open("/proc/self/maps", &st);
+    int fd = base_file_open("/proc/self/maps", &st);
     (void)state;
 
     assert_true(fd >= 0);
     assert_int_equal(st.st_size, 0);
-    assert_int_equal(rules_file_read(fd, (long long)st.st_size, 64, &buf, &len), -2);
+    assert_int_equal(base_file_read(fd, (long long)st.st_size, 64, &buf, &len), -2);
     assert_null(buf);
     assert_int_equal(len, 0);
     close(fd);
 
     /* Under the cap it reads to EOF, NUL-terminated. */
-    fd = rules_file_open("/proc/self/maps", &st);
+    fd = base_file_open("/proc/self/maps", &st);
     assert_true(fd >= 0);
-    assert_int_equal(rules_file_read(fd, 0, 1 << 20, &buf, &len), 0);
+    assert_int_equal(base_file_read(fd, 0, 1 << 20, &buf, &len), 0);
     assert_true(len > 64);
     assert_int_equal(strlen(buf), len);
     free(buf);
