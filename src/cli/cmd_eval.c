@@ -62,21 +62,6 @@ static void eval_labels_free(eval_labels *l)
     free(l->line_label);
 }
 
-/* The label of one line as a string (integers too: 0/1 data sets), or NULL:
- * not JSON, no such field, null or another type. */
-static const char *eval_line_label(json_t *doc, const char *field, char *num, size_t num_size)
-{
-    json_t *v = json_is_object(doc) ? json_object_get(doc, field) : NULL;
-
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(num, num_size, "%lld", (long long)json_integer_value(v));
-        return num;
-    }
-    return NULL;
-}
-
 static int eval_labels_push(eval_labels *l, int32_t label)
 {
     if (l->n_lines == l->cap_lines) {
@@ -103,7 +88,7 @@ static int eval_read_labels(eval_run *er, FILE *in, char *err, size_t err_size)
     errno = 0;
     while ((len = getline(&line, &cap, in)) >= 0) {
         json_t *doc = json_loadb(line, (size_t)len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, NULL);
-        const char *label = eval_line_label(doc, er->label_field, num, sizeof(num));
+        const char *label = eval_gold_label(doc, er->label_field, num, sizeof(num));
         int32_t idx = EVAL_NO_LABEL;
 
         if (label) {

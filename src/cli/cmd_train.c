@@ -246,19 +246,6 @@ static int train_skip(train_run *tr, const char *reason)
                                json_integer(v ? json_integer_value(v) + 1 : 1));
 }
 
-/* The label of one line as a string (integers too: 0/1 data sets), or NULL. */
-static const char *train_line_label(json_t *doc, const char *field, char *num, size_t num_size)
-{
-    json_t *v = json_is_object(doc) ? json_object_get(doc, field) : NULL;
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(num, num_size, "%lld", (long long)json_integer_value(v));
-        return num;
-    }
-    return NULL;
-}
-
 static int train_label_index(train_run *tr, const char *label, uint32_t *out)
 {
     size_t i;
@@ -317,7 +304,7 @@ static int train_read(train_run *tr, post_parser *pp, const char *name, FILE *in
             continue;
         }
         doc = json_loadb(line, len, 0, NULL);
-        label = train_line_label(doc, tr->label_field, num, sizeof(num));
+        label = eval_gold_label(doc, tr->label_field, num, sizeof(num));
         if (!label) {
             json_decref(doc);
             train_skip(tr, "no label");

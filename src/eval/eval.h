@@ -93,6 +93,12 @@ void eval_labelmap_free(eval_labelmap *lm);
 /* Class index of a gold label, -1 when the map has no such label. */
 int eval_labelmap_class(const eval_labelmap *lm, const char *label);
 
+/* The gold label of one JSON line (the value of field): a string, or an
+ * integer written into num (0/1 data sets); NULL when doc is not an object
+ * or the field is absent, null or of another type. Shared by eval and
+ * train, which read labels the same way. */
+const char *eval_gold_label(json_t *doc, const char *field, char *num, size_t num_size);
+
 /* Class index a predicted polarity maps to, EVAL_UNMAPPED when none. */
 int eval_labelmap_predict(const eval_labelmap *lm, polarity p);
 

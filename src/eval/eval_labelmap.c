@@ -6,6 +6,7 @@
  */
 #include "eval/eval.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,4 +218,17 @@ int eval_labelmap_predict(const eval_labelmap *lm, polarity p)
         if (lm->sets[i] & EVAL_POL(p))
             return (int)i;
     return EVAL_UNMAPPED;
+}
+
+const char *eval_gold_label(json_t *doc, const char *field, char *num, size_t num_size)
+{
+    json_t *v = json_is_object(doc) ? json_object_get(doc, field) : NULL;
+
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(num, num_size, "%lld", (long long)json_integer_value(v));
+        return num;
+    }
+    return NULL;
 }
