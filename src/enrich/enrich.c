@@ -164,7 +164,7 @@ int enrich_priority(const ruleset *rs, const post *p, const match_result *m,
     if (p->verified)
         tenths += 100;
 
-    text_shout ts = text_shouting(p->text.ptr, p->text.len);
+    text_shout ts = m->shout_known ? m->shout : text_shouting(p->text.ptr, p->text.len);
     if (ts.caps_ratio >= 0.6)
         tenths += 100;
     if (ts.max_bang_run >= 3)

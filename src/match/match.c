@@ -573,6 +573,7 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
     out->truncated = false;
     out->valence = 0;
     out->n_lex = 0;
+    out->shout_known = false;
     out->addressed = false;
     out->model_class = -1;
     out->model_prob = 0;
@@ -625,8 +626,9 @@ int match_post(const ruleset *rs, match_scratch *ms, const post *p,
         /* Shouting strengthens what was said: capitals or a run of '!'
          * (on the original text: the normal form is case-folded). */
         if (out->valence != 0 && p && rs->lexicon.shout_factor != 1.0) {
-            text_shout sh = text_shouting(p->text.ptr, p->text.len);
-            if (sh.caps_ratio >= 0.6 || sh.max_bang_run >= 3)
+            out->shout = text_shouting(p->text.ptr, p->text.len);
+            out->shout_known = true;
+            if (out->shout.caps_ratio >= 0.6 || out->shout.max_bang_run >= 3)
                 out->valence *= (float)rs->lexicon.shout_factor;
         }
     }

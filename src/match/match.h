@@ -48,6 +48,7 @@
 
 #include "post/post.h"
 #include "rules/rules.h"
+#include "text/text.h"
 
 #define MATCH_MAX_BRANDS 32
 #define MATCH_MAX_RULES 128
@@ -63,6 +64,11 @@ typedef struct match_result {
      * sarcasm, and how many weighted term hits it counted. */
     float valence;
     uint32_t n_lex;
+    /* The post's shouting (text_shouting on its original text) when the
+     * lexicon needed it; enrich's priority reuses it instead of measuring
+     * again. */
+    bool shout_known;
+    text_shout shout;
     /* The post @-mentions an account ('@' after no word character, before
      * one): together with brands, whom a complaint is addressed to. */
     bool addressed;
