@@ -28,6 +28,13 @@ def fmt(v, unit=""):
     return f"{v:,.0f}{unit}"
 
 
+def span(v):
+    """A [lowest, highest] range over repeated runs (or one value) as text."""
+    if isinstance(v, list):
+        return fmt(v[0]) if v[0] == v[1] else f"{fmt(v[0])}-{fmt(v[1])}"
+    return fmt(v)
+
+
 def secs(v):
     return "n/m" if v is None else f"{v:.3f}" if v < 1 else f"{v:.2f}"
 
@@ -139,6 +146,24 @@ def render(r, json_path):
                f" (max {fmt(lat.get('max'))} ms), on {lat.get('broker') or '?'}"
                + (f" with `{' '.join(lat['extra_args'])}`" if lat.get("extra_args") else "")
                + ".")
+    rows = lat.get("range_by_rate")
+    if rows:
+        out.append("")
+        out.append(f"By offered rate, each figure the range over {lat.get('repeats')} runs "
+                   "(fresh topics and processes each); before/after: the p99 from offered to "
+                   "the system's own produce() and from there to the reader, split at the "
+                   "output's CreateTime:\n")
+        out.append("| posts/s | system | p50 ms | p99 ms | p99.9 ms | max ms | p99 before / after "
+                   "produce ms | CPU % |")
+        out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for row in rows:
+            for who in ("earshot", "passthrough"):
+                x = row.get(who)
+                if x:
+                    out.append(f"| {fmt(row['rate'])} | {who} | {span(x.get('p50'))} "
+                               f"| {span(x.get('p99'))} | {span(x.get('p999'))} "
+                               f"| {span(x.get('max'))} | {span(x.get('before_p99'))} / "
+                               f"{span(x.get('after_p99'))} | {span(x.get('cpu_pct'))} |")
     l0 = r.get("latency_ms_linger0")
     if l0:
         out.append(f"The same with `-X producer.linger.ms=0`: p50 {fmt(l0.get('p50'))} ms, "
