@@ -92,6 +92,17 @@ void enrich_config_default(enrich_config *cfg) {
     cfg->n_targets = (int)(sizeof defaults / sizeof defaults[0]);
 }
 
+/* Whether the model has a class that means praise (a few classes: a loop
+ * per post costs less than the scan's smallest step). */
+static bool enrich_model_has_praise(const ruleset *rs)
+{
+    size_t n = model_class_count(ruleset_model(rs));
+    for (size_t c = 0; c < n; c++)
+        if (ruleset_model_polarity(rs, (uint32_t)c) == POLARITY_PRAISE)
+            return true;
+    return false;
+}
+
 polarity enrich_polarity(const ruleset *rs, const match_result *m) {
     /* Indexed by the polarity enum: neutral, praise, question, complaint. */
     int64_t score[4] = {0, 0, 0, 0};
@@ -105,25 +116,36 @@ polarity enrich_polarity(const ruleset *rs, const match_result *m) {
     /* A trained model decides where no explicit complaint or praise rule
      * did: the rules say what the analyst knows for sure, the model what
      * the team's own labels taught it, and it replaces the lexicon. */
+    /* A complaint needs someone to complain to: with the lexicon's
+     * complaint_needs_target, a post that names no brand and @-mentions no
+     * account (sports, politics, a bad day) is not one, whoever says so. */
+    const rules_lexicon *lx = ruleset_lexicon(rs);
+    bool untargeted = lx->complaint_needs_target && m->n_brands == 0 && !m->addressed;
+    bool model_says_not_complaint = false;
     if (m->model_class >= 0 && ruleset_model(rs) && score[POLARITY_COMPLAINT] == 0 &&
         score[POLARITY_PRAISE] == 0) {
         polarity p = ruleset_model_polarity(rs, (uint32_t)m->model_class);
-        return p == POLARITY_NEUTRAL && score[POLARITY_QUESTION] > 0
-                   ? POLARITY_QUESTION : p;
+        if (p == POLARITY_COMPLAINT && untargeted)
+            p = POLARITY_NEUTRAL;
+        if (p != POLARITY_NEUTRAL || enrich_model_has_praise(rs))
+            return p == POLARITY_NEUTRAL && score[POLARITY_QUESTION] > 0
+                       ? POLARITY_QUESTION : p;
+        /* A complaint-only model (complaint / not_complaint, the shipped
+         * one) settles whether a post is a complaint, not whether it is
+         * praise: the lexicon's positive side still decides that. */
+        model_says_not_complaint = true;
     }
     /* The lexicon is evidence beside the rules, in the same unit: a
      * valence of -3 with weight 10 weighs like a severity-29 complaint
      * rule, so a strong explicit rule still outweighs faint sentiment. */
-    const rules_lexicon *lx = ruleset_lexicon(rs);
     double v = m->valence;
+    if (model_says_not_complaint && v < 0)
+        v = 0;
     if (lx->present && (v >= lx->threshold || -v >= lx->threshold)) {
         int64_t pts = (int64_t)((v < 0 ? -v : v) * lx->weight + 0.5);
         score[v < 0 ? POLARITY_COMPLAINT : POLARITY_PRAISE] += pts;
     }
-    /* A complaint needs someone to complain to: with the lexicon's
-     * complaint_needs_target, a post that names no brand and @-mentions no
-     * account (sports, politics, a bad day) is not one. */
-    if (lx->complaint_needs_target && m->n_brands == 0 && !m->addressed)
+    if (untargeted)
         score[POLARITY_COMPLAINT] = 0;
     /* Ties go to complaint, then question, then praise: scan in that
      * order and only a strictly larger score wins. */

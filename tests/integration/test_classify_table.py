@@ -36,6 +36,10 @@ TABLE = [
     ("sprint planning went long today, time for coffee", [], "neutral"),
     # Praise without a brand: the lexicon reads sentiment whoever it is about.
     ("Beautiful sunset over the lake this evening", [], "praise"),
+    # The shipped model calls both complaints; only the one with someone to
+    # complain to is (complaint_needs_target binds the model too).
+    ("my phone screen cracked again, the customer service was useless", [], "neutral"),
+    ("@Comcast why is my internet so slow today", ["comcast"], "complaint"),
     ("General Motors announced a recall of 30,000 trucks today", ["gm"], "neutral"),
     ("I hate Comcast so much", ["comcast"], "complaint"),
     ("@Zappos my package says delivered but it's not here", ["zappos"], "complaint"),

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """The default rules against the complaints set (3,449 human-labelled tweets
 to care accounts; see its README): complaint F1 and precision must not fall
-below the floors below. Raise the floors when the rules improve.
+below the floors below. Raise the floors when the rules improve. The rules
+alone (`--no-model`): the shipped model was trained on this very set, so
+with it this would be a training-set score; test_default_model.py measures
+the model on posts it did not learn from.
 
 The set lives beside the repository, not in it:
 $EARSHOT_SOURCE_DIR/../shared/data/complaints/complaints.jsonl, or the path in
@@ -31,8 +34,8 @@ def main():
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "report.json")
-        proc = subprocess.run([earshot, "eval", "--rules", os.path.join(src, "rules"),
-                               "--json", out, data], capture_output=True, text=True,
+        proc = subprocess.run([earshot, "eval", "--no-model", "--rules",
+                               os.path.join(src, "rules"), "--json", out, data], capture_output=True, text=True,
                               timeout=600, env=dict(os.environ, EARSHOT_CACHE=tmp))
         if proc.returncode != 0:
             print(proc.stderr)

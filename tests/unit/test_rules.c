@@ -315,8 +315,10 @@ static void test_default_rules_load(void **state)
     (void)state;
     ruleset *rs = load_ok(EARSHOT_SOURCE_DIR "/rules");
     rules_stats st = ruleset_stats(rs);
-    assert_int_equal(st.n_files, 7);
+    assert_int_equal(st.n_files, 8);
     assert_true(ruleset_lexicon(rs)->present);
+    /* care-model.json, trained by scripts/train-default-model. */
+    assert_non_null(ruleset_model(rs));
     assert_true(ruleset_lexicon(rs)->n_terms >= 300);
     assert_int_equal(st.n_brands, 12);
     assert_true(st.n_rules >= 25);
