@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hs/hs.h>
 #include <librdkafka/rdkafka.h>
 
 #include "cli/cli.h"
@@ -106,6 +107,22 @@ static void run_rules_event(void *opaque, const reload_event *ev)
         log_warn("%s", ev->cache_warning);
     if (st->metrics && ev->outcome != RELOAD_UNCHANGED)
         metrics_rules_reloaded(st->metrics, ev->outcome == RELOAD_SWAPPED);
+}
+
+/* metrics.rules (checked when the config was read) and earshot_build_info:
+ * hs_version() is "5.4.0 2023-01-23", the label takes the version alone. */
+static void run_metrics_setup(metrics *m, const config *cfg)
+{
+    long top = -1;
+    char hs[32], err[160];
+
+    if (metrics_rule_series_parse(cfg->metrics_rules, &top, err, sizeof(err)) == 0)
+        metrics_set_rule_series(m, top);
+    metrics_set_process(m, 1);
+    snprintf(hs, sizeof(hs), "%s", hs_version());
+    hs[strcspn(hs, " ")] = '\0';
+    if (metrics_set_build_info(m, EARSHOT_VERSION, hs, rd_kafka_version_str()))
+        log_warn("out of memory setting earshot_build_info");
 }
 
 /* /readyz: rules loaded (they are, once the pipeline exists) and partitions
@@ -301,6 +318,7 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     log_set_level((log_level)cfg.log_level);
+    log_set_format((log_format)cfg.log_format);
 
     const char *rules_dir = cli_rules_dir(NULL, cfg.rules_dir, err, sizeof(err));
     if (!rules_dir) {
@@ -351,6 +369,7 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "earshot run: %s\n", err);
             goto done;
         }
+        run_metrics_setup(m, &cfg);
     }
     st.metrics = m;
     {

@@ -40,6 +40,8 @@ static inline int enrich_raw(jbuf *b, const char *s, size_t n) {
 }
 
 #define ENRICH_LIT(b, s) enrich_raw((b), (s), sizeof(s) - 1)
+#define ENRICH_STR(x) #x
+#define ENRICH_XSTR(x) ENRICH_STR(x)
 
 /*
  * ENRICH_REACH_AT[j - 1] is the smallest follower count + 1 for which
@@ -272,6 +274,13 @@ static int enrich_tag_seen(const ruleset *rs, const match_result *m,
     return 0;
 }
 
+/* ,"key":"value" for a link the post states; nothing when it does not. */
+static int enrich_link(jbuf *out, const char *key, size_t key_len, strview v) {
+    if (v.len == 0)
+        return 0;
+    return enrich_raw(out, key, key_len) | jbuf_str_bytes(out, v.ptr, v.len);
+}
+
 /* v with two decimals ("-3.25", "0.00"), without printf on the hot path. */
 static int enrich_fixed2(jbuf *out, double v) {
     int64_t c = (int64_t)(v * 100 + (v < 0 ? -0.5 : 0.5));
@@ -305,7 +314,7 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
 
     /* A failed append leaves the buffer as it was, so the calls below can
      * run on and the event is cut off once, at the end. */
-    rc |= ENRICH_LIT(out, "{\"id\":");
+    rc |= ENRICH_LIT(out, "{\"schema_version\":" ENRICH_XSTR(ENRICH_SCHEMA_VERSION) ",\"id\":");
     rc |= jbuf_str_bytes(out, p->id.ptr, p->id.len);
     rc |= ENRICH_LIT(out, ",\"platform\":");
     rc |= jbuf_str_bytes(out, p->platform.ptr, p->platform.len);
@@ -325,6 +334,10 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
     rc |= jbuf_bool(out, p->is_retweet);
     rc |= ENRICH_LIT(out, ",\"is_reply\":");
     rc |= jbuf_bool(out, p->is_reply);
+    rc |= enrich_link(out, ",\"url\":", sizeof(",\"url\":") - 1, p->url);
+    rc |= enrich_link(out, ",\"conversation_id\":", sizeof(",\"conversation_id\":") - 1,
+                      p->conversation_id);
+    rc |= enrich_link(out, ",\"reply_to\":", sizeof(",\"reply_to\":") - 1, p->reply_to);
 
     rc |= ENRICH_LIT(out, ",\"brands\":[");
     int first = 1;
@@ -394,7 +407,13 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
     }
     rc |= ENRICH_LIT(out, ",\"rules_version\":");
     rc |= enrich_rule_str(out, ruleset_version(rs));
-    rc |= ENRICH_LIT(out, "}");
+    {
+        char ts[21];
+        enrich_format_time(now, ts);
+        rc |= ENRICH_LIT(out, ",\"processed_at\":\"");
+        rc |= jbuf_raw(out, ts, 20);
+    }
+    rc |= ENRICH_LIT(out, "\"}");
 
     if (rc != 0) {
         out->len = start;

@@ -2,16 +2,21 @@
  * enrich: a parsed post + its matches -> the enriched event (JSON) and the
  * few facts the router needs (polarity, priority, first brand).
  *
- * Event schema (one JSON object, keys in this order; README "Event schema"):
- *   {"id","platform","created_at","author":{"handle","followers","verified"},
+ * Event schema (one JSON object, keys in this order; the contract is
+ * schema/event.schema.json, README "Event schema" explains it):
+ *   {"schema_version":ENRICH_SCHEMA_VERSION,
+ *    "id","platform","created_at","author":{"handle","followers","verified"},
  *    "lang","text","is_retweet","is_reply",
+ *    "url","conversation_id","reply_to" (each only when the post states it:
+ *    post.h says exactly when),
  *    "brands":[{"id","name"}], "polarity":"complaint|praise|question|neutral",
  *    "valence":-3.25 (the lexicon's score, two decimals; only when the
  *    rules have a lexicon), "model":{"version","class","score"} (only with
  *    a trained model: its best class and that class's probability),
  *    "labels":[tag...], "matched_rules":[{"id","tag"}],
  *    "priority":0..100, "respond_by":"YYYY-MM-DDTHH:MM:SSZ" (complaints and
- *    questions only, else omitted), "rules_version":"..."}
+ *    questions only, else omitted), "rules_version":"...",
+ *    "processed_at":"YYYY-MM-DDTHH:MM:SSZ" (`now`, the time of classifying)}
  *
  * Polarity: the polarity whose matched rules have the largest summed severity
  * (+1 per rule so zero-severity rules still count), where the lexicon's
@@ -48,6 +53,11 @@
 #include "rules/rules.h"
 
 #define ENRICH_MAX_TARGETS 8
+
+/* The event contract's version (schema/event.schema.json "schema_version").
+ * Raised only by a change a consumer could trip on (a field removed,
+ * renamed or retyped); added optional fields keep it. */
+#define ENRICH_SCHEMA_VERSION 1
 
 typedef struct enrich_target {
     int min_priority;    /* 0..100 */

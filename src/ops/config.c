@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ops/log.h"
+#include "ops/metrics.h"
 
 typedef enum config_type {
     CONFIG_STR,
@@ -28,6 +29,7 @@ typedef enum config_type {
     CONFIG_ENUM,    /* int: index into choices, '|'-separated */
     CONFIG_LEVEL,   /* int: log_level */
     CONFIG_TARGETS, /* char *, parsed into targets */
+    CONFIG_SERIES,  /* char *, checked by metrics_rule_series_parse */
 } config_type;
 
 typedef struct config_def {
@@ -131,6 +133,16 @@ static const config_def config_defs[] = {
     {"metrics.listen", CONFIG_STR, OFF(metrics_listen), "", 0, 0, NULL,
      "HOST:PORT of the /metrics /healthz /readyz endpoint (also --http); empty = "
      "off. Bind to 127.0.0.1 unless a firewall guards the port."},
+    {"metrics.rules", CONFIG_SERIES, OFF(metrics_rules), "all", 0, 0, NULL,
+     "Which per-rule series /metrics shows (earshot_rule_matches_total): all, "
+     "top:N (the N rules with the most matches so far; a rule may enter or leave "
+     "the set between scrapes) or off. Each rule is one series: at 10k rules "
+     "'all' is ~10k lines per scrape. Rules are counted either way; brand "
+     "series are always shown."},
+    {"log.format", CONFIG_ENUM, OFF(log_format), "text", 0, 0, "text|json",
+     "Log lines on stderr: text (\"TIME earshot[PID] LEVEL: message\") or json "
+     "(one object per line: time, level, pid, msg and, after a quiet spell, "
+     "suppressed), for a log shipper."},
     {"rules.cache.dir", CONFIG_STR, OFF(rules_cache_dir), "auto", 0, 0, NULL,
      "Compiled-rule cache: serialised Hyperscan databases keyed by rule content, "
      "flags, CPU platform and Hyperscan version, so a restart with unchanged rules "
@@ -354,6 +366,15 @@ static int config_set_def(config *c, const config_def *d, const char *value,
         if (config_parse_targets(c, value, origin, err, err_size))
             return -1;
         break;
+    case CONFIG_SERIES: {
+        long top;
+        char why[160];
+        if (metrics_rule_series_parse(value, &top, why, sizeof(why))) {
+            config_err(err, err_size, origin, "'%s' %s", d->name, why);
+            return -1;
+        }
+        break;
+    }
     }
     if (config_replace_str((char **)(base + d->offset), value)) {
         config_err(err, err_size, origin, "out of memory");
@@ -431,7 +452,8 @@ void config_free(config *c)
     char *base = (char *)c;
 
     for (size_t i = 0; i < N_DEFS; i++) {
-        if (config_defs[i].type == CONFIG_STR || config_defs[i].type == CONFIG_TARGETS) {
+        if (config_defs[i].type == CONFIG_STR || config_defs[i].type == CONFIG_TARGETS ||
+            config_defs[i].type == CONFIG_SERIES) {
             char **slot = (char **)(base + config_defs[i].offset);
             free(*slot);
             *slot = NULL;
@@ -635,6 +657,7 @@ static const char *config_type_name(const config_def *d)
     case CONFIG_ENUM:
     case CONFIG_LEVEL: return "enum";
     case CONFIG_TARGETS: return "targets";
+    case CONFIG_SERIES: return "series";
     }
     return "?";
 }
@@ -693,7 +716,8 @@ void config_print(const config *c, FILE *out)
         fprintf(out, "%s = ", d->name);
         switch (d->type) {
         case CONFIG_STR:
-        case CONFIG_TARGETS: fprintf(out, "%s\n", *(char *const *)slot); break;
+        case CONFIG_TARGETS:
+        case CONFIG_SERIES: fprintf(out, "%s\n", *(char *const *)slot); break;
         case CONFIG_INT: fprintf(out, "%lld\n", (long long)*(const int64_t *)slot); break;
         case CONFIG_BOOL: fprintf(out, "%s\n", *(const int *)slot ? "true" : "false"); break;
         case CONFIG_ENUM:

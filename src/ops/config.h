@@ -73,12 +73,14 @@ typedef struct config {
     int64_t status_interval_ms;   /* 0: no status line */
     int64_t shutdown_timeout_ms;
     int log_level;                /* log_level */
+    int log_format;               /* log_format (ops/log.h) */
     int64_t post_max_bytes;
     int64_t post_max_depth;
     char *respond_targets;        /* as written; parsed into targets */
     config_target targets[CONFIG_MAX_TARGETS];
     int n_targets;
     char *metrics_listen;         /* empty: no HTTP endpoint */
+    char *metrics_rules;          /* all | off | top:N (metrics_rule_series_parse) */
     char *rules_cache_dir;        /* "auto": rules_cache_default_dir; "": off */
     int64_t rules_cache_max_bytes;
     int rules_watch;              /* reload when a rules file changes */

@@ -3,7 +3,12 @@
  * repeated thousands of times a second under load prints a few lines and a
  * count, not a flood.
  *
- * Line format: "2026-11-23T08:01:02.345Z earshot[PID] LEVEL: message".
+ * Line format (log.format = text, the default):
+ *   "2026-11-23T08:01:02.345Z earshot[PID] LEVEL: message".
+ * log.format = json, one object per line, the same facts:
+ *   {"time":"2026-11-23T08:01:02.345Z","level":"warn","pid":PID,
+ *    "msg":"message"[,"suppressed":N]}
+ * with the message JSON-escaped (bytes that are not UTF-8 become U+FFFD).
  * Control characters in the message are escaped (\n, \r, \t, \xHH), so a
  * rule id or a broker's error with a newline cannot forge a second line:
  * one call is always one line.
@@ -34,6 +39,17 @@ typedef enum log_level {
 /* "error", "warn", "info", "debug" -> 0 and *out; anything else -> -1. */
 int log_level_parse(const char *name, log_level *out);
 const char *log_level_name(log_level level);
+
+typedef enum log_format {
+    LOG_FORMAT_TEXT = 0,
+    LOG_FORMAT_JSON = 1,
+} log_format;
+
+/* "text", "json" -> 0 and *out; anything else -> -1. */
+int log_format_parse(const char *name, log_format *out);
+/* Like the level: set once by main before threads start. */
+void log_set_format(log_format format);
+log_format log_get_format(void);
 
 void log_set_level(log_level level);
 log_level log_get_level(void);

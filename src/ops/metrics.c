@@ -6,6 +6,7 @@
  */
 #include "ops/metrics.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,7 @@ metrics *metrics_new(unsigned n_shards, char *err, size_t err_size)
     if (!m)
         goto oom;
     m->n_shards = n_shards;
+    m->rule_series_top = -1; /* metrics.rules = all */
     m->shards = aligned_alloc(CACHELINE, sizeof(*m->shards) * (n_shards + 1));
     if (!m->shards)
         goto oom;
@@ -128,8 +130,8 @@ static void idmap_free(idmap *im)
     for (i = 0; i < im->n; i++)
         free(im->names[i]);
     free(im->names);
-    free(im->base[0]);
-    free(im->base[1]);
+    for (i = 0; i < METRICS_BRAND_KINDS; i++)
+        free(im->base[i]);
     free(im->table);
 }
 
@@ -152,6 +154,8 @@ void metrics_free(metrics *m)
     for (i = 0; i < m->n_kc; i++)
         metrics_kclient_free(m->kc[i]);
     free(m->kc);
+    for (i = 0; i < 3; i++)
+        free(m->build_info[i]);
     pthread_mutex_destroy(&m->lock);
     free(m->shards);
     free(m);
@@ -230,17 +234,87 @@ void metrics_rule_matched(metrics_shard *sh, const metrics_rules *mr,
         bump(sh, &mr->count[sh->row * mr->stride + rule], 1);
 }
 
-void metrics_brand_mentioned(metrics_shard *sh, const metrics_rules *mr,
-                             size_t brand, int complaint)
+void metrics_brand_counted(metrics_shard *sh, const metrics_rules *mr,
+                           size_t brand, unsigned flags)
 {
     _Atomic uint64_t *row;
 
     if (brand >= mr->n_brands)
         return;
-    row = &mr->count[sh->row * mr->stride + mr->n_rules];
-    bump(sh, &row[brand], 1);
-    if (complaint)
-        bump(sh, &row[mr->n_brands + brand], 1);
+    row = &mr->count[sh->row * mr->stride];
+    bump(sh, &row[metrics_brand_slot(mr, METRICS_BRAND_MENTIONS, brand)], 1);
+    /* flag bit k counts kind k + 1 */
+    for (unsigned k = 0; k + 1 < METRICS_BRAND_KINDS; k++)
+        if (flags & (1u << k))
+            bump(sh, &row[metrics_brand_slot(mr, k + 1, brand)], 1);
+}
+
+void metrics_brand_mentioned(metrics_shard *sh, const metrics_rules *mr,
+                             size_t brand, int complaint)
+{
+    metrics_brand_counted(sh, mr, brand, complaint ? METRICS_BRAND_COMPLAINT : 0);
+}
+
+int metrics_rule_series_parse(const char *spec, long *top, char *err, size_t err_size)
+{
+    char *end;
+    long n;
+
+    if (!strcmp(spec, "all")) {
+        *top = -1;
+        return 0;
+    }
+    if (!strcmp(spec, "off")) {
+        *top = 0;
+        return 0;
+    }
+    if (!strncmp(spec, "top:", 4) && spec[4] >= '0' && spec[4] <= '9') {
+        errno = 0;
+        n = strtol(spec + 4, &end, 10);
+        if (!*end && !errno && n >= 1 && n <= 1000000) {
+            *top = n;
+            return 0;
+        }
+    }
+    metrics_set_err(err, err_size, "must be all, off or top:N with N 1..1000000, got '%s'",
+                    spec);
+    return -1;
+}
+
+void metrics_set_process(metrics *m, int on)
+{
+    pthread_mutex_lock(&m->lock);
+    m->process = on != 0;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_set_rule_series(metrics *m, long top)
+{
+    pthread_mutex_lock(&m->lock);
+    m->rule_series_top = top;
+    pthread_mutex_unlock(&m->lock);
+}
+
+int metrics_set_build_info(metrics *m, const char *version, const char *hyperscan,
+                           const char *librdkafka)
+{
+    const char *v[3] = {version, hyperscan, librdkafka};
+    char *c[3];
+    int rc = 0;
+
+    for (int i = 0; i < 3; i++)
+        if (!(c[i] = strdup(v[i] ? v[i] : "unknown")))
+            rc = -1;
+    pthread_mutex_lock(&m->lock);
+    for (int i = 0; i < 3; i++) {
+        free(m->build_info[i]);
+        m->build_info[i] = rc ? NULL : c[i];
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (rc)
+        for (int i = 0; i < 3; i++)
+            free(c[i]);
+    return rc;
 }
 
 void metrics_rules_reloaded(metrics *m, int ok)
@@ -299,25 +373,22 @@ static long idmap_intern(idmap *im, const char *id)
     if (im->n == im->cap) {
         size_t cap = im->cap ? im->cap * 2 : 64;
         char **names = realloc(im->names, cap * sizeof(*names));
-        uint64_t *b0, *b1;
         if (!names)
             return -1;
         im->names = names;
-        b0 = realloc(im->base[0], cap * sizeof(*b0));
-        if (!b0)
-            return -1;
-        im->base[0] = b0;
-        b1 = realloc(im->base[1], cap * sizeof(*b1));
-        if (!b1)
-            return -1;
-        im->base[1] = b1;
+        for (size_t k = 0; k < METRICS_BRAND_KINDS; k++) {
+            uint64_t *b = realloc(im->base[k], cap * sizeof(*b));
+            if (!b)
+                return -1;
+            im->base[k] = b;
+        }
         im->cap = cap;
     }
     im->names[im->n] = strdup(id);
     if (!im->names[im->n])
         return -1;
-    im->base[0][im->n] = 0;
-    im->base[1][im->n] = 0;
+    for (size_t k = 0; k < METRICS_BRAND_KINDS; k++)
+        im->base[k][im->n] = 0;
     im->table[h] = (uint32_t)im->n + 1;
     return (long)im->n++;
 }
@@ -388,7 +459,7 @@ metrics_rules *metrics_rules_new(metrics *m, const char *version,
     mr->m = m;
     mr->n_rules = n_rules;
     mr->n_brands = n_brands;
-    slots = n_rules + 2 * n_brands;
+    slots = n_rules + METRICS_BRAND_KINDS * n_brands;
     /* Whole cache lines per row: no two threads' rows share a line. */
     mr->stride = (slots + SLOTS_PER_LINE - 1) / SLOTS_PER_LINE * SLOTS_PER_LINE;
     if (!mr->stride)
@@ -448,11 +519,10 @@ void metrics_rules_release(metrics_rules *mr)
     pthread_mutex_lock(&m->lock);
     for (i = 0; i < mr->n_rules; i++)
         m->rules.base[0][mr->rule_series[i]] += metrics_gen_sum(mr, i);
-    for (i = 0; i < mr->n_brands; i++) {
-        m->brands.base[0][mr->brand_series[i]] += metrics_gen_sum(mr, mr->n_rules + i);
-        m->brands.base[1][mr->brand_series[i]] +=
-            metrics_gen_sum(mr, mr->n_rules + mr->n_brands + i);
-    }
+    for (i = 0; i < mr->n_brands; i++)
+        for (unsigned k = 0; k < METRICS_BRAND_KINDS; k++)
+            m->brands.base[k][mr->brand_series[i]] +=
+                metrics_gen_sum(mr, metrics_brand_slot(mr, k, i));
     for (pp = &m->gens; *pp; pp = &(*pp)->next) {
         if (*pp == mr) {
             *pp = mr->next;

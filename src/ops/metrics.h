@@ -15,9 +15,17 @@
  *   earshot_rule_matches_total{rule}                  counter  current rules generation
  *   earshot_brand_mentions_total{brand}               counter
  *   earshot_brand_complaints_total{brand}             counter
+ *   earshot_brand_praise_total{brand}                 counter
+ *   earshot_brand_questions_total{brand}              counter
+ *   earshot_brand_tickets_total{brand}                counter  sent to topic.tickets
  *   earshot_rules_info{version}                       gauge, always 1
  *   earshot_rules_reloads_total{result}               counter  success|failure
  *   earshot_consumer_lag{topic,partition}             gauge, set by the pipeline
+ *   earshot_build_info{version,hyperscan,librdkafka}  gauge, always 1, once set
+ *   process_cpu_seconds_total, process_resident_memory_bytes,
+ *   process_virtual_memory_bytes, process_open_fds, process_max_fds,
+ *   process_start_time_seconds                        from /proc/self, as the
+ *                                                     Prometheus clients name them
  *   earshot_kafka_*{client,...}                       librdkafka statistics
  *
  * Hot path: every thread that counts owns a shard (metrics_shard_get, one
@@ -35,7 +43,10 @@
  * on it any more. Counts survive reloads: a series is keyed by its id, so a
  * rule kept across a reload keeps counting up from where it was, and a
  * released generation's counts are folded into that id's total. Only the
- * ids of the current generation are rendered.
+ * ids of the current generation are rendered. metrics.rules turns the
+ * per-rule series down (metrics_set_rule_series): all of them, the N with
+ * the most matches, or none; counting goes on either way (it is the cheap
+ * part), only the scrape shrinks.
  *
  * Thread-safety: metrics_shard_* increments: one owner thread per shard (any
  * thread for the shared shard). Everything else (rules generations, gauges,
@@ -116,7 +127,27 @@ void metrics_latency_observe(metrics_shard *sh, uint64_t ns);
  * ignored. mr must not have been released. */
 void metrics_rule_matched(metrics_shard *sh, const metrics_rules *mr,
                           size_t rule);
-/* A post mentioned brand i; complaint != 0 also counts it as a complaint. */
+/* What a post that mentioned a brand was, beyond a mention: flags for
+ * metrics_brand_counted. */
+enum {
+    METRICS_BRAND_COMPLAINT = 1 << 0,
+    METRICS_BRAND_PRAISE = 1 << 1,
+    METRICS_BRAND_QUESTION = 1 << 2,
+    METRICS_BRAND_TICKET = 1 << 3, /* it went to topic.tickets */
+};
+/* The per-brand counters, in slot order: a mention, then one per flag. */
+typedef enum metrics_brand_kind {
+    METRICS_BRAND_MENTIONS = 0,
+    METRICS_BRAND_COMPLAINTS,
+    METRICS_BRAND_PRAISES,
+    METRICS_BRAND_QUESTIONS,
+    METRICS_BRAND_TICKETS,
+    METRICS_BRAND_KINDS
+} metrics_brand_kind;
+/* A post mentioned brand i; flags (METRICS_BRAND_*) say what else it was. */
+void metrics_brand_counted(metrics_shard *sh, const metrics_rules *mr,
+                           size_t brand, unsigned flags);
+/* The same with complaint != 0 as METRICS_BRAND_COMPLAINT (older callers). */
 void metrics_brand_mentioned(metrics_shard *sh, const metrics_rules *mr,
                              size_t brand, int complaint);
 
@@ -165,6 +196,24 @@ int metrics_kafka_stats(metrics *m, const char *json, size_t len,
                         char *err, size_t err_size);
 /* Drops a client's statistics (when its rd_kafka_t is destroyed). */
 void metrics_kafka_forget(metrics *m, const char *client);
+
+/* ---- what is rendered ---- */
+
+/* metrics.rules: "all" (every rule's series; the default), "off" (none) or
+ * "top:N" (the N rules with the most matches, ties by id; N 1..1000000).
+ * Returns 0 and *top (-1 all, 0 off, N), or -1 with err saying what is
+ * allowed. */
+int metrics_rule_series_parse(const char *spec, long *top, char *err, size_t err_size);
+void metrics_set_rule_series(metrics *m, long top);
+
+/* earshot_build_info{version,hyperscan,librdkafka} 1. Copies the strings;
+ * returns 0 or -1 when out of memory. */
+int metrics_set_build_info(metrics *m, const char *version, const char *hyperscan,
+                           const char *librdkafka);
+
+/* process_* families on (on != 0) or off (the default: a registry is not
+ * always the whole process's, e.g. in tests; `earshot run` turns them on). */
+void metrics_set_process(metrics *m, int on);
 
 /* ---- render ---- */
 

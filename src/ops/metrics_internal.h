@@ -51,7 +51,8 @@ typedef struct idmap {
     uint32_t *table;   /* series + 1; 0 is empty */
     size_t table_cap;  /* power of two */
     char **names;      /* by series */
-    uint64_t *base[2]; /* released totals: rules use [0]; brands mentions, complaints */
+    uint64_t *base[METRICS_BRAND_KINDS]; /* released totals: rules use [0];
+                                            brands one per metrics_brand_kind */
     size_t n, cap;
 } idmap;
 
@@ -59,7 +60,8 @@ struct metrics_rules {
     metrics *m;
     char *version;
     size_t n_rules, n_brands;
-    size_t stride;           /* slots per row: rules, mentions, complaints; whole lines */
+    size_t stride;           /* slots per row: rules, then n_brands per brand
+                                kind (metrics_brand_slot); whole lines */
     uint32_t *rule_series;
     uint32_t *brand_series;
     _Atomic uint64_t *count; /* (n_shards + 1) rows of stride slots */
@@ -95,11 +97,32 @@ struct metrics {
     metrics_rules *gens;   /* live generations, newest first */
     metrics_rules *current;
     _Atomic uint64_t reloads[2]; /* [0] failure, [1] success */
+    long rule_series_top;  /* metrics.rules: -1 all, 0 off, N the top N */
+    char *build_info[3];   /* version, hyperscan, librdkafka; NULL: not set */
+    int process;           /* render process_* (metrics_set_process) */
     lag_entry *lag;        /* sorted by topic, partition */
     size_t n_lag, cap_lag;
     kclient **kc;          /* sorted by name */
     size_t n_kc;
 };
+
+/* Slot of brand b's counter of one kind in a generation's row. */
+static inline size_t metrics_brand_slot(const metrics_rules *mr, unsigned kind, size_t b)
+{
+    return mr->n_rules + kind * mr->n_brands + b;
+}
+
+/* The process_* figures (metrics_process.c), read from /proc/self on each
+ * scrape; a figure that could not be read is NAN and not rendered. */
+typedef struct metrics_process {
+    double cpu_seconds;      /* utime + stime */
+    double resident_bytes;
+    double virtual_bytes;
+    double open_fds;
+    double max_fds;          /* the soft RLIMIT_NOFILE */
+    double start_time;       /* seconds since the epoch */
+} metrics_process;
+void metrics_process_read(metrics_process *out);
 
 extern const char *const metrics_route_names[METRICS_ROUTE_COUNT];
 extern const char *const metrics_reject_names[METRICS_REJECT_COUNT];

@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,57 +243,96 @@ static void render_fixed(sbuf *s, const metrics *m)
     sample_u64(s, "earshot_processing_latency_seconds_count", NULL, 0, acc);
 }
 
+/* metrics.rules = top:N: the current generation's rule indices ordered by
+ * total, highest first, ties by id. qsort needs its context in a static:
+ * render runs under the registry's mutex, so one render at a time. */
+static const uint64_t *top_tot;
+static const metrics_rules *top_gen;
+static const idmap *top_names;
+
+static int top_cmp(const void *a, const void *b)
+{
+    uint32_t sa = top_gen->rule_series[*(const size_t *)a];
+    uint32_t sb = top_gen->rule_series[*(const size_t *)b];
+
+    if (top_tot[sa] != top_tot[sb])
+        return top_tot[sa] > top_tot[sb] ? -1 : 1;
+    return strcmp(top_names->names[sa], top_names->names[sb]);
+}
+
+static const struct {
+    const char *name, *help;
+} brand_families[METRICS_BRAND_KINDS] = {
+    {"earshot_brand_mentions_total", "Posts that mentioned each brand."},
+    {"earshot_brand_complaints_total", "Complaints that mentioned each brand."},
+    {"earshot_brand_praise_total", "Praise that mentioned each brand."},
+    {"earshot_brand_questions_total", "Questions that mentioned each brand."},
+    {"earshot_brand_tickets_total",
+     "Posts sent to the tickets topic, by the brand they mentioned."},
+};
+
 /* Per-rule and per-brand series of the current generation: released
- * totals plus every live generation's rows, summed by id. */
+ * totals plus every live generation's rows, summed by id. metrics.rules
+ * picks which rule series are written (all, the top N, none). */
 static int render_rules(sbuf *s, const metrics *m)
 {
     const metrics_rules *cur = m->current, *g;
-    uint64_t *rule_tot = NULL, *men_tot = NULL, *com_tot = NULL;
+    uint64_t *rule_tot = NULL, *brand_tot[METRICS_BRAND_KINDS] = {0};
+    size_t *order = NULL, n_show = 0;
     label l;
     size_t i;
+    unsigned k;
 
     family(s, "earshot_rule_matches_total", "counter",
-           "Posts each rule matched, by stable rule id.");
+           "Posts each rule matched, by stable rule id (metrics.rules says which "
+           "rules are shown).");
     if (cur) {
         rule_tot = malloc((m->rules.n + 1) * sizeof(*rule_tot));
-        men_tot = malloc((m->brands.n + 1) * sizeof(*men_tot));
-        com_tot = malloc((m->brands.n + 1) * sizeof(*com_tot));
-        if (!rule_tot || !men_tot || !com_tot)
+        order = malloc((cur->n_rules + 1) * sizeof(*order));
+        if (!rule_tot || !order)
             goto oom;
+        for (k = 0; k < METRICS_BRAND_KINDS; k++) {
+            if (!(brand_tot[k] = malloc((m->brands.n + 1) * sizeof(uint64_t))))
+                goto oom;
+            if (m->brands.n)
+                memcpy(brand_tot[k], m->brands.base[k], m->brands.n * sizeof(uint64_t));
+        }
         if (m->rules.n)
             memcpy(rule_tot, m->rules.base[0], m->rules.n * sizeof(*rule_tot));
-        if (m->brands.n) {
-            memcpy(men_tot, m->brands.base[0], m->brands.n * sizeof(*men_tot));
-            memcpy(com_tot, m->brands.base[1], m->brands.n * sizeof(*com_tot));
-        }
         for (g = m->gens; g; g = g->next) {
             for (i = 0; i < g->n_rules; i++)
                 rule_tot[g->rule_series[i]] += metrics_gen_sum(g, i);
-            for (i = 0; i < g->n_brands; i++) {
-                men_tot[g->brand_series[i]] += metrics_gen_sum(g, g->n_rules + i);
-                com_tot[g->brand_series[i]] +=
-                    metrics_gen_sum(g, g->n_rules + g->n_brands + i);
-            }
+            for (i = 0; i < g->n_brands; i++)
+                for (k = 0; k < METRICS_BRAND_KINDS; k++)
+                    brand_tot[k][g->brand_series[i]] +=
+                        metrics_gen_sum(g, metrics_brand_slot(g, k, i));
         }
-        for (i = 0; i < cur->n_rules; i++) {
-            l = (label){"rule", m->rules.names[cur->rule_series[i]]};
-            sample_u64(s, "earshot_rule_matches_total", &l, 1,
-                       rule_tot[cur->rule_series[i]]);
+        for (i = 0; i < cur->n_rules; i++)
+            order[i] = i;
+        n_show = cur->n_rules;
+        if (m->rule_series_top >= 0) {
+            /* O(rules log rules) per scrape: at 10k rules ~1 ms, next to
+             * the ~11k lines "all" would write. */
+            top_tot = rule_tot;
+            top_gen = cur;
+            top_names = &m->rules;
+            qsort(order, cur->n_rules, sizeof(*order), top_cmp);
+            if ((size_t)m->rule_series_top < n_show)
+                n_show = (size_t)m->rule_series_top;
+        }
+        for (i = 0; i < n_show; i++) {
+            uint32_t sr = cur->rule_series[order[i]];
+            l = (label){"rule", m->rules.names[sr]};
+            sample_u64(s, "earshot_rule_matches_total", &l, 1, rule_tot[sr]);
         }
     }
-    family(s, "earshot_brand_mentions_total", "counter",
-           "Posts that mentioned each brand.");
-    for (i = 0; cur && i < cur->n_brands; i++) {
-        l = (label){"brand", m->brands.names[cur->brand_series[i]]};
-        sample_u64(s, "earshot_brand_mentions_total", &l, 1,
-                   men_tot[cur->brand_series[i]]);
-    }
-    family(s, "earshot_brand_complaints_total", "counter",
-           "Complaints that mentioned each brand.");
-    for (i = 0; cur && i < cur->n_brands; i++) {
-        l = (label){"brand", m->brands.names[cur->brand_series[i]]};
-        sample_u64(s, "earshot_brand_complaints_total", &l, 1,
-                   com_tot[cur->brand_series[i]]);
+    for (k = 0; k < METRICS_BRAND_KINDS; k++) {
+        family(s, brand_families[k].name, "counter", brand_families[k].help);
+        for (i = 0; cur && i < cur->n_brands; i++) {
+            l = (label){"brand", m->brands.names[cur->brand_series[i]]};
+            sample_u64(s, brand_families[k].name, &l, 1,
+                       brand_tot[k][cur->brand_series[i]]);
+        }
     }
     family(s, "earshot_rules_info", "gauge",
            "The rules version classifying posts now (always 1).");
@@ -309,16 +349,63 @@ static int render_rules(sbuf *s, const metrics *m)
     sample_u64(s, "earshot_rules_reloads_total", &l, 1,
                atomic_load_explicit(&m->reloads[0], memory_order_relaxed));
     free(rule_tot);
-    free(men_tot);
-    free(com_tot);
+    free(order);
+    for (k = 0; k < METRICS_BRAND_KINDS; k++)
+        free(brand_tot[k]);
     return 0;
 
 oom:
     free(rule_tot);
-    free(men_tot);
-    free(com_tot);
+    free(order);
+    for (k = 0; k < METRICS_BRAND_KINDS; k++)
+        free(brand_tot[k]);
     s->oom = 1;
     return -1;
+}
+
+/* earshot_build_info once set, then the process_* families. */
+static void render_build_and_process(sbuf *s, const metrics *m)
+{
+    static const struct {
+        const char *name, *type, *help;
+        size_t off;
+    } pf[] = {
+        {"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+         offsetof(metrics_process, cpu_seconds)},
+        {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+         offsetof(metrics_process, resident_bytes)},
+        {"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+         offsetof(metrics_process, virtual_bytes)},
+        {"process_open_fds", "gauge", "Number of open file descriptors.",
+         offsetof(metrics_process, open_fds)},
+        {"process_max_fds", "gauge", "Maximum number of open file descriptors.",
+         offsetof(metrics_process, max_fds)},
+        {"process_start_time_seconds", "gauge",
+         "Start time of the process since unix epoch in seconds.",
+         offsetof(metrics_process, start_time)},
+    };
+    metrics_process p;
+    char buf[32];
+
+    if (m->build_info[0]) {
+        label l[3] = {{"version", m->build_info[0]},
+                      {"hyperscan", m->build_info[1]},
+                      {"librdkafka", m->build_info[2]}};
+        family(s, "earshot_build_info", "gauge",
+               "The earshot build and its libraries (always 1).");
+        sample(s, "earshot_build_info", l, 3, "1");
+    }
+    if (!m->process)
+        return;
+    metrics_process_read(&p);
+    for (size_t i = 0; i < sizeof(pf) / sizeof(pf[0]); i++) {
+        double v = *(const double *)((const char *)&p + pf[i].off);
+        if (isnan(v))
+            continue;
+        family(s, pf[i].name, pf[i].type, pf[i].help);
+        fmt_double(buf, v);
+        sample(s, pf[i].name, NULL, 0, buf);
+    }
 }
 
 static void render_lag(sbuf *s, const char *name, const lag_entry *lag,
@@ -438,6 +525,7 @@ char *metrics_render(metrics *m, size_t *len)
            "the consumer's position.");
     render_lag(&s, "earshot_consumer_lag", m->lag, m->n_lag, NULL);
     render_kafka(&s, m);
+    render_build_and_process(&s, m);
     pthread_mutex_unlock(&m->lock);
     if (s.oom || !s.p) {
         free(s.p);

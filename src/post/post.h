@@ -76,7 +76,26 @@ typedef struct post {
     bool verified;
     bool is_retweet;
     bool is_reply;
+    /* Links; each an empty view when the input does not state it:
+     *   url: the post's permalink. v2: https://twitter.com/<username>/status/<id>
+     *        when includes.users has data.author_id's user; v1.1: the same
+     *        from user.screen_name and id_str/id; generic: "url" when it is an
+     *        absolute http(s) URL without spaces. Only digit ids and
+     *        [A-Za-z0-9_] handles make a tweet url.
+     *   conversation_id: v2 data.conversation_id; generic "conversation_id".
+     *   reply_to: the id of the post this one answers. v2: the id of the
+     *        referenced_tweets entry of type "replied_to"; v1.1:
+     *        in_reply_to_status_id_str, else in_reply_to_status_id; generic:
+     *        "reply_to" when a string or an integer.
+     * Ids (conversation_id, reply_to) as read_id reads them: a string as is,
+     * an integer as its digits. */
+    strview url;
+    strview conversation_id;
+    strview reply_to;
 } post;
+
+/* Longest url built from a handle and an id (post.url of a tweet). */
+#define POST_URL_MAX 128
 
 typedef struct post_limits {
     size_t max_bytes; /* larger input is rejected before parsing; default 65536 */

@@ -97,6 +97,12 @@ struct scratch {
         d_created_at;
     bool d_id_bad = false;
     bool d_retweet = false, d_reply = false;
+    /* links between posts and to the post itself (post.h: url,
+     * conversation_id, reply_to) */
+    std::string_view d_conversation_id, d_reply_to; /* v2 data */
+    std::string_view v1_reply_to_str, v1_reply_to_num; /* v1.1 */
+    std::string_view url, conversation_id, reply_to_id; /* generic */
+    bool d_author_matched = false;
 };
 
 /* Why a field read failed, turned into text once at the top (the depth,
@@ -116,6 +122,7 @@ struct post_parser {
     size_t pad_cap = 0;
     std::vector<v2_user> users;
     char date[POST_DATE_LEN];
+    char url[POST_URL_MAX]; /* a permalink built from handle and id */
     /* context of the message being parsed */
     reason why = R_NONE;
     error_code sj = SUCCESS;
@@ -430,6 +437,23 @@ error_code read_present(post_parser *pp, od::value &v, bool &out) {
     return check_value(pp, v);
 }
 
+/* A reference to another post (reply_to, in_reply_to_status_id(_str),
+ * conversation_id): present unless null; its id when it is a string or an
+ * integer (as read_id reads them), else empty. */
+error_code read_ref(post_parser *pp, od::value &v, std::string_view &id, bool &present) {
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return fail(pp, e);
+    present = t != od::json_type::null;
+    id = std::string_view();
+    if (t == od::json_type::string || t == od::json_type::number) {
+        bool bad = false; /* a fractional id links to nothing: left empty */
+        return read_id(pp, v, id, &bad);
+    }
+    return check_value(pp, v);
+}
+
 /* Iterate an object's fields: fn(raw_key, value) -> error_code; fn calls
  * check_value() on what it does not read. Non-objects read as missing (and
  * are checked). */
@@ -525,6 +549,10 @@ error_code read_v2_data(post_parser *pp, od::value &v, scratch &s) {
         case 'c':
             if (key_is(k, "created_at"))
                 return read_str(pp, fv, s.d_created_at);
+            if (key_is(k, "conversation_id")) {
+                bool present = false;
+                return read_ref(pp, fv, s.d_conversation_id, present);
+            }
             break;
         case 'i':
             if (key_is(k, "id"))
@@ -546,8 +574,14 @@ error_code read_v2_data(post_parser *pp, od::value &v, scratch &s) {
         case 'r':
             if (key_is(k, "referenced_tweets"))
                 return for_elements(pp, fv, [&](od::value &ref) -> error_code {
-                    return for_fields(
+                    std::string_view ref_id; /* "id" may come before "type" */
+                    bool replied = false;
+                    error_code re = for_fields(
                         pp, ref, [&](const char *rk, od::value &rv) -> error_code {
+                            if (key_is(rk, "id")) {
+                                bool present = false;
+                                return read_ref(pp, rv, ref_id, present);
+                            }
                             if (!key_is(rk, "type"))
                                 return check_value(pp, rv);
                             std::string_view type;
@@ -555,9 +589,12 @@ error_code read_v2_data(post_parser *pp, od::value &v, scratch &s) {
                             if (type == "retweeted")
                                 s.d_retweet = true;
                             else if (type == "replied_to")
-                                s.d_reply = true;
+                                s.d_reply = replied = true;
                             return e;
                         });
+                    if (!re && replied && s.d_reply_to.empty())
+                        s.d_reply_to = ref_id;
+                    return re;
                 });
             break;
         case 't':
@@ -624,6 +661,10 @@ error_code read_root_field(post_parser *pp, const char *k, od::value &v,
     case 'c':
         if (key_is(k, "created_at"))
             return read_str(pp, v, s.created_at);
+        if (key_is(k, "conversation_id")) {
+            bool present = false;
+            return read_ref(pp, v, s.conversation_id, present);
+        }
         break;
     case 'd':
         if (key_is(k, "data")) {
@@ -663,7 +704,11 @@ error_code read_root_field(post_parser *pp, const char *k, od::value &v,
         if (key_is(k, "in_reply_to_status_id_str") ||
             key_is(k, "in_reply_to_status_id")) {
             bool present = false;
-            error_code e = read_present(pp, v, present);
+            error_code e = read_ref(pp, v,
+                                    key_is(k, "in_reply_to_status_id_str")
+                                        ? s.v1_reply_to_str
+                                        : s.v1_reply_to_num,
+                                    present);
             s.v1_keys = true;
             s.v1_reply = s.v1_reply || present;
             return e;
@@ -683,7 +728,7 @@ error_code read_root_field(post_parser *pp, const char *k, od::value &v,
             return read_present(pp, v, s.v1_retweet);
         }
         if (key_is(k, "reply_to"))
-            return read_present(pp, v, s.gen_reply);
+            return read_ref(pp, v, s.reply_to_id, s.gen_reply);
         break;
     case 't':
         if (key_is(k, "text"))
@@ -694,6 +739,8 @@ error_code read_root_field(post_parser *pp, const char *k, od::value &v,
             s.v1_keys = true;
             return read_v1_user(pp, v, s);
         }
+        if (key_is(k, "url"))
+            return read_str(pp, v, s.url);
         break;
     }
     return check_value(pp, v);
@@ -766,6 +813,72 @@ size_t count_openers(const char *p, size_t n) {
 }
 
 
+/* A tweet's permalink, only from facts the input states: an all-digit id
+ * and a handle of Twitter's alphabet ([A-Za-z0-9_]). Anything else (or a
+ * v2 author guessed rather than matched by author_id) gets no url: a wrong
+ * link sends an agent to someone else's post. */
+bool twitter_url(post_parser *pp, std::string_view handle, std::string_view id,
+                 strview *out) {
+    static const char pre[] = "https://twitter.com/", mid[] = "/status/";
+    if (id.empty() || id.size() > 20 || handle.empty() || handle.size() > 50)
+        return false;
+    for (char c : id)
+        if (c < '0' || c > '9')
+            return false;
+    for (char c : handle)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    char *o = pp->url;
+    memcpy(o, pre, sizeof pre - 1), o += sizeof pre - 1;
+    memcpy(o, handle.data(), handle.size()), o += handle.size();
+    memcpy(o, mid, sizeof mid - 1), o += sizeof mid - 1;
+    memcpy(o, id.data(), id.size()), o += id.size();
+    *out = strview{pp->url, (size_t)(o - pp->url)};
+    return true;
+}
+
+/* A url the input gives (generic shape): kept when it is an absolute
+ * http(s) URL without spaces or control bytes, else dropped. */
+bool given_url(std::string_view u) {
+    if (u.rfind("https://", 0) != 0 && u.rfind("http://", 0) != 0)
+        return false;
+    if (u.size() > 4096)
+        return false;
+    for (char c : u)
+        if ((unsigned char)c <= 0x20 || c == 0x7f)
+            return false;
+    return true;
+}
+
+/* url, conversation_id and reply_to of the chosen shape (post.h). */
+void finish_links(post_parser *pp, const scratch &s, post *out) {
+    std::string_view conv, reply;
+    auto view = [](std::string_view v) { return strview{v.data(), v.size()}; };
+    switch (out->shape) {
+    case POST_SHAPE_TWITTER_V2:
+        conv = s.d_conversation_id;
+        reply = s.d_reply_to;
+        if (s.d_author_matched)
+            twitter_url(pp, std::string_view(out->handle.ptr, out->handle.len),
+                        std::string_view(out->id.ptr, out->id.len), &out->url);
+        break;
+    case POST_SHAPE_TWITTER_V1:
+        reply = !s.v1_reply_to_str.empty() ? s.v1_reply_to_str : s.v1_reply_to_num;
+        twitter_url(pp, std::string_view(out->handle.ptr, out->handle.len),
+                    std::string_view(out->id.ptr, out->id.len), &out->url);
+        break;
+    case POST_SHAPE_GENERIC:
+        conv = s.conversation_id;
+        reply = s.reply_to_id;
+        if (given_url(s.url))
+            out->url = view(s.url);
+        break;
+    }
+    out->conversation_id = view(conv);
+    out->reply_to = view(reply);
+}
+
 /* Pick the shape and the fields of that shape. Returns NULL, or why the
  * post is refused. */
 const char *finish(post_parser *pp, scratch &s, post *out) {
@@ -784,6 +897,7 @@ const char *finish(post_parser *pp, scratch &s, post *out) {
         for (const v2_user &u : pp->users) {
             if (!s.d_author_id.empty() && u.id == s.d_author_id) {
                 author = &u;
+                s.d_author_matched = true;
                 break;
             }
         }
@@ -844,6 +958,7 @@ const char *finish(post_parser *pp, scratch &s, post *out) {
         out->created_at = strview{pp->date, POST_DATE_LEN};
         out->has_created_at = true;
     }
+    finish_links(pp, s, out);
     return nullptr;
 }
 

@@ -344,6 +344,10 @@ static void test_event_complaint_exact(void **state) {
     p.has_created_at = true;
     p.followers = 999;
     p.is_reply = true;
+    /* The links are the post's, written as given (after is_reply). */
+    p.url = sv("https://twitter.com/angry_al/status/1234567890");
+    p.conversation_id = sv("1234567000");
+    p.reply_to = sv("1234567001");
     match_result m = make_match(
         rs, RULES("complaint.on_hold", "complaint.waiting", "topic.billing"),
         RULES("comcast"));
@@ -358,20 +362,22 @@ static void test_event_complaint_exact(void **state) {
      * across midnight into a leap day. */
     char want[1024];
     snprintf(want, sizeof want,
-             "{\"id\":\"1234567890\",\"platform\":\"twitter\","
+             "{\"schema_version\":1,\"id\":\"1234567890\",\"platform\":\"twitter\","
              "\"created_at\":\"2024-02-28T23:50:00Z\","
              "\"author\":{\"handle\":\"angry_al\",\"followers\":999,"
              "\"verified\":false},\"lang\":\"en\","
              "\"text\":\"@ComcastCares on hold again, waiting forever for my "
              "bill \\\"fix\\\"\\n\xF0\x9F\x98\xA1\","
              "\"is_retweet\":false,\"is_reply\":true,"
+             "\"url\":\"https://twitter.com/angry_al/status/1234567890\","
+             "\"conversation_id\":\"1234567000\",\"reply_to\":\"1234567001\","
              "\"brands\":[{\"id\":\"comcast\",\"name\":\"Comcast\"}],"
              "\"polarity\":\"complaint\",\"labels\":[\"wait_time\",\"billing\"],"
              "\"matched_rules\":[{\"id\":\"complaint.on_hold\",\"tag\":\"wait_time\"},"
              "{\"id\":\"complaint.waiting\",\"tag\":\"wait_time\"},"
              "{\"id\":\"topic.billing\",\"tag\":\"billing\"}],"
              "\"priority\":79,\"respond_by\":\"2024-02-29T00:20:00Z\","
-             "\"rules_version\":\"%s\"}",
+             "\"rules_version\":\"%s\",\"processed_at\":\"1970-01-01T00:00:01Z\"}",
              ruleset_version(rs));
     if (out.len != strlen(want) || memcmp(out.data, want, out.len) != 0)
         fail_msg("event:\n%.*s\nwant:\n%s", (int)out.len, out.data, want);
@@ -417,7 +423,7 @@ static void test_event_praise_nulls(void **state) {
     /* 5 + 6 (thanks 20) + 10 verified + 10 capitals + 5 bangs = 36. */
     char want[1024];
     snprintf(want, sizeof want,
-             "prefix:{\"id\":\"fb_77\",\"platform\":\"facebook\","
+             "prefix:{\"schema_version\":1,\"id\":\"fb_77\",\"platform\":\"facebook\","
              "\"created_at\":null,"
              "\"author\":{\"handle\":\"jo\",\"followers\":0,\"verified\":true},"
              "\"lang\":null,\"text\":\"GREAT SERVICE THANKS TEAM!!!\","
@@ -427,7 +433,8 @@ static void test_event_praise_nulls(void **state) {
              "\"polarity\":\"praise\",\"labels\":[\"thanks\",\"praise\"],"
              "\"matched_rules\":[{\"id\":\"praise.thanks\",\"tag\":\"thanks\"},"
              "{\"id\":\"praise.great\",\"tag\":\"praise\"}],"
-             "\"priority\":36,\"rules_version\":\"%s\"}",
+             "\"priority\":36,\"rules_version\":\"%s\","
+             "\"processed_at\":\"2023-11-14T22:13:20Z\"}",
              ruleset_version(rs));
     if (out.len != strlen(want) || memcmp(out.data, want, out.len) != 0)
         fail_msg("event:\n%.*s\nwant:\n%s", (int)out.len, out.data, want);
@@ -455,14 +462,14 @@ static void test_event_question_neutral(void **state) {
                                   &sum), 0);
     char want[1024];
     snprintf(want, sizeof want,
-             "{\"id\":\"1\",\"platform\":\"unknown\",\"created_at\":null,"
+             "{\"schema_version\":1,\"id\":\"1\",\"platform\":\"unknown\",\"created_at\":null,"
              "\"author\":{\"handle\":\"\",\"followers\":0,\"verified\":false},"
              "\"lang\":null,\"text\":\"how do i reset my router\","
              "\"is_retweet\":false,\"is_reply\":false,\"brands\":[],"
              "\"polarity\":\"question\",\"labels\":[\"question\"],"
              "\"matched_rules\":[{\"id\":\"question.how\",\"tag\":\"question\"}],"
              "\"priority\":28,\"respond_by\":\"2024-03-01T00:00:00Z\","
-             "\"rules_version\":\"%s\"}",
+             "\"rules_version\":\"%s\",\"processed_at\":\"2024-02-29T23:00:00Z\"}",
              ruleset_version(rs));
     if (out.len != strlen(want) || memcmp(out.data, want, out.len) != 0)
         fail_msg("event:\n%.*s\nwant:\n%s", (int)out.len, out.data, want);
@@ -479,12 +486,13 @@ static void test_event_question_neutral(void **state) {
     m = make_match(rs, NULL, NULL);
     assert_int_equal(enrich_event(&cfg, rs, &p, &m, 5, &out, &sum), 0);
     snprintf(want, sizeof want,
-             "{\"id\":\"1\",\"platform\":\"unknown\",\"created_at\":null,"
+             "{\"schema_version\":1,\"id\":\"1\",\"platform\":\"unknown\",\"created_at\":null,"
              "\"author\":{\"handle\":\"\",\"followers\":0,\"verified\":false},"
              "\"lang\":null,\"text\":\"caf\xEF\xBF\xBD ok\","
              "\"is_retweet\":false,\"is_reply\":false,\"brands\":[],"
              "\"polarity\":\"neutral\",\"labels\":[],\"matched_rules\":[],"
-             "\"priority\":0,\"rules_version\":\"%s\"}",
+             "\"priority\":0,\"rules_version\":\"%s\","
+             "\"processed_at\":\"1970-01-01T00:00:05Z\"}",
              ruleset_version(rs));
     if (out.len != strlen(want) || memcmp(out.data, want, out.len) != 0)
         fail_msg("event:\n%.*s\nwant:\n%s", (int)out.len, out.data, want);

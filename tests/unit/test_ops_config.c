@@ -257,6 +257,35 @@ static void test_env(void **state)
     config_free(&c);
 }
 
+/* metrics.rules and log.format: defaults, values, errors naming the line. */
+static void test_metrics_rules_log_format(void **state)
+{
+    config c;
+    char err[512] = "";
+    const char *path = write_tmp("metrics.rules = top:25\nlog.format = json\n");
+
+    (void)state;
+    assert_int_equal(config_init(&c), 0);
+    assert_string_equal(c.metrics_rules, "all");
+    assert_int_equal(c.log_format, LOG_FORMAT_TEXT);
+    assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
+    assert_string_equal(c.metrics_rules, "top:25");
+    assert_int_equal(c.log_format, LOG_FORMAT_JSON);
+    assert_int_equal(config_set(&c, "metrics.rules", "off", "--set", err, sizeof(err)), 0);
+    assert_string_equal(c.metrics_rules, "off");
+    assert_int_equal(config_set(&c, "metrics.rules", "top:0", "--set", err, sizeof(err)), -1);
+    assert_string_equal(err, "--set: 'metrics.rules' must be all, off or top:N with N "
+                             "1..1000000, got 'top:0'");
+    assert_string_equal(c.metrics_rules, "off"); /* unchanged */
+    config_free(&c);
+    unlink(path);
+    expect_file_error("\n\nmetrics.rules = top10\n",
+                      ":3: 'metrics.rules' must be all, off or top:N with N 1..1000000, "
+                      "got 'top10'");
+    expect_file_error("log.format = yaml\n",
+                      ":1: 'log.format' must be one of text|json, got 'yaml'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_file_errors),  cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_finalize),     cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_log_limit),    cmocka_unit_test(test_env),
+        cmocka_unit_test(test_metrics_rules_log_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,12 +90,47 @@ static void test_long_escaped_message_stays_one_line(void **state)
     assert_memory_equal(out + len - 3, "\\n\n", 3);
 }
 
+/* log.format = json: one object per line, same facts, fields escaped. */
+static void test_json_format(void **state)
+{
+    (void)state;
+    log_format f;
+    assert_int_equal(log_format_parse("json", &f), 0);
+    assert_int_equal(f, LOG_FORMAT_JSON);
+    assert_int_equal(log_format_parse("text", &f), 0);
+    assert_int_equal(f, LOG_FORMAT_TEXT);
+    assert_int_equal(log_format_parse("JSON", &f), -1);
+    assert_int_equal(log_format_parse("", &f), -1);
+
+    log_set_level(LOG_LEVEL_INFO);
+    log_set_format(LOG_FORMAT_JSON);
+    /* a quote, a backslash, a newline, ESC, DEL, UTF-8, and a byte that is
+     * not UTF-8 (a truncated 3-byte sequence, then an overlong '/') */
+    const char *out = captured("q\"b\\n\nE\x1b\x7f" "caf\xc3\xa9 \xe2\x82 \xc0\xaf!");
+    log_set_format(LOG_FORMAT_TEXT);
+    assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+    const char *tail = strstr(out, "\",\"level\":\"warn\",\"pid\":");
+    assert_non_null(tail);
+    assert_memory_equal(out, "{\"time\":\"", 9);
+    /* time: YYYY-MM-DDTHH:MM:SS.mmmZ */
+    assert_int_equal(tail - (out + 9), 24);
+    assert_int_equal(out[9 + 23], 'Z');
+    char pid[32];
+    snprintf(pid, sizeof pid, "\"pid\":%d,", (int)getpid());
+    assert_non_null(strstr(out, pid));
+    const char *msg = strstr(out, "\"msg\":");
+    assert_non_null(msg);
+    assert_string_equal(msg, "\"msg\":\"reload: rule 'q\\\"b\\\\n\\nE\\u001b\\u007f"
+                             "caf\xc3\xa9 \\ufffd\\ufffd \\ufffd\\ufffd!' disabled\"}\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_newline_cannot_forge_a_line),
         cmocka_unit_test(test_control_bytes_escaped),
         cmocka_unit_test(test_long_escaped_message_stays_one_line),
+        cmocka_unit_test(test_json_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

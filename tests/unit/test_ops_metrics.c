@@ -370,18 +370,32 @@ static const char expected_small[] =
     "earshot_processing_latency_seconds_bucket{le=\"+Inf\"} 5\n"
     "earshot_processing_latency_seconds_sum 62.000015\n"
     "earshot_processing_latency_seconds_count 5\n"
-    "# HELP earshot_rule_matches_total Posts each rule matched, by stable rule id.\n"
+    "# HELP earshot_rule_matches_total Posts each rule matched, by stable rule id "
+    "(metrics.rules says which rules are shown).\n"
     "# TYPE earshot_rule_matches_total counter\n"
     "earshot_rule_matches_total{rule=\"wait.on_hold\"} 2\n"
     "earshot_rule_matches_total{rule=\"praise.thanks\"} 1\n"
     "# HELP earshot_brand_mentions_total Posts that mentioned each brand.\n"
     "# TYPE earshot_brand_mentions_total counter\n"
-    "earshot_brand_mentions_total{brand=\"comcast\"} 2\n"
-    "earshot_brand_mentions_total{brand=\"dell\"} 1\n"
+    "earshot_brand_mentions_total{brand=\"comcast\"} 4\n"
+    "earshot_brand_mentions_total{brand=\"dell\"} 2\n"
     "# HELP earshot_brand_complaints_total Complaints that mentioned each brand.\n"
     "# TYPE earshot_brand_complaints_total counter\n"
-    "earshot_brand_complaints_total{brand=\"comcast\"} 1\n"
+    "earshot_brand_complaints_total{brand=\"comcast\"} 2\n"
     "earshot_brand_complaints_total{brand=\"dell\"} 0\n"
+    "# HELP earshot_brand_praise_total Praise that mentioned each brand.\n"
+    "# TYPE earshot_brand_praise_total counter\n"
+    "earshot_brand_praise_total{brand=\"comcast\"} 1\n"
+    "earshot_brand_praise_total{brand=\"dell\"} 0\n"
+    "# HELP earshot_brand_questions_total Questions that mentioned each brand.\n"
+    "# TYPE earshot_brand_questions_total counter\n"
+    "earshot_brand_questions_total{brand=\"comcast\"} 0\n"
+    "earshot_brand_questions_total{brand=\"dell\"} 1\n"
+    "# HELP earshot_brand_tickets_total Posts sent to the tickets topic, by the brand they "
+    "mentioned.\n"
+    "# TYPE earshot_brand_tickets_total counter\n"
+    "earshot_brand_tickets_total{brand=\"comcast\"} 1\n"
+    "earshot_brand_tickets_total{brand=\"dell\"} 1\n"
     "# HELP earshot_rules_info The rules version classifying posts now (always 1).\n"
     "# TYPE earshot_rules_info gauge\n"
     "earshot_rules_info{version=\"3f2a9c01d4e5\"} 1\n"
@@ -437,6 +451,10 @@ static void test_render_small_registry_exactly(void **state)
     metrics_brand_mentioned(b, mr, 0, 0);
     metrics_brand_mentioned(a, mr, 1, 0);
     metrics_brand_mentioned(a, mr, 7, 1); /* out of range: ignored */
+    metrics_brand_counted(b, mr, 1, METRICS_BRAND_QUESTION | METRICS_BRAND_TICKET);
+    metrics_brand_counted(shared, mr, 0, METRICS_BRAND_PRAISE);
+    metrics_brand_counted(a, mr, 0, METRICS_BRAND_COMPLAINT | METRICS_BRAND_TICKET);
+    metrics_brand_counted(a, mr, 9, METRICS_BRAND_TICKET); /* out of range: ignored */
     metrics_rules_reloaded(m, 1);
     metrics_rules_reloaded(m, 0);
     metrics_rules_reloaded(m, 0);
@@ -450,7 +468,7 @@ static void test_render_small_registry_exactly(void **state)
     assert_non_null(text);
     assert_string_equal(text, expected_small);
     assert_int_equal(len, strlen(expected_small));
-    assert_int_equal(check_exposition(text), 49);
+    assert_int_equal(check_exposition(text), 55);
     free(text);
     metrics_free(m); /* frees the live generation too */
 }
@@ -477,6 +495,156 @@ static void test_label_values_are_escaped(void **state)
     check_exposition(text);
     free(text);
     metrics_rules_release(mr);
+    metrics_free(m);
+}
+
+static long long series_value(metrics *m, const char *name, const char *label,
+                              const char *id);
+
+/* Counts lines of the render that start with prefix. */
+static int count_lines(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t len = strlen(prefix);
+
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += strncmp(p, prefix, len) == 0;
+    return n;
+}
+
+/* metrics.rules: all, off, top:N (by count, ties by id); brands stay. */
+static void test_rule_series_modes(void **state)
+{
+    static const char *const rules[] = {"r.a", "r.b", "r.c", "r.d"};
+    static const char *const brands[] = {"comcast"};
+    static const char *const bad[] = {"", "top:", "top:0", "top:-1", "top:1x", "top:1000001",
+                                      "ALL", "some", "top: 3"};
+    char err[256] = "", *text;
+    long top = 99;
+    metrics *m = new_registry(1);
+    metrics_shard *w = metrics_shard_get(m, 0);
+    metrics_rules *mr = metrics_rules_new(m, "v", 4, rules, 1, brands, err, sizeof(err));
+
+    (void)state;
+    assert_non_null(mr);
+    for (int i = 0; i < 3; i++)
+        metrics_rule_matched(w, mr, 2); /* r.c 3 */
+    metrics_rule_matched(w, mr, 1);     /* r.b 1, r.d 1: a tie, by id */
+    metrics_rule_matched(w, mr, 3);
+    metrics_brand_counted(w, mr, 0, 0);
+
+    assert_int_equal(metrics_rule_series_parse("all", &top, err, sizeof(err)), 0);
+    assert_int_equal(top, -1);
+    assert_int_equal(metrics_rule_series_parse("off", &top, err, sizeof(err)), 0);
+    assert_int_equal(top, 0);
+    assert_int_equal(metrics_rule_series_parse("top:2", &top, err, sizeof(err)), 0);
+    assert_int_equal(top, 2);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char want[256];
+        assert_int_equal(metrics_rule_series_parse(bad[i], &top, err, sizeof(err)), -1);
+        snprintf(want, sizeof(want),
+                 "must be all, off or top:N with N 1..1000000, got '%s'", bad[i]);
+        assert_string_equal(err, want);
+    }
+
+    text = metrics_render(m, NULL); /* default: all, in rules order */
+    assert_int_equal(count_lines(text, "earshot_rule_matches_total{"), 4);
+    assert_non_null(strstr(text, "earshot_rule_matches_total{rule=\"r.a\"} 0\n"
+                                 "earshot_rule_matches_total{rule=\"r.b\"} 1\n"));
+    free(text);
+
+    metrics_set_rule_series(m, 2);
+    text = metrics_render(m, NULL);
+    assert_int_equal(count_lines(text, "earshot_rule_matches_total{"), 2);
+    assert_non_null(strstr(text, "# TYPE earshot_rule_matches_total counter\n"
+                                 "earshot_rule_matches_total{rule=\"r.c\"} 3\n"
+                                 "earshot_rule_matches_total{rule=\"r.b\"} 1\n"
+                                 "# HELP earshot_brand_mentions_total"));
+    assert_int_equal(count_lines(text, "earshot_brand_mentions_total{brand=\"comcast\"} 1"), 1);
+    check_exposition(text);
+    free(text);
+
+    metrics_set_rule_series(m, 10); /* more than there are: all of them, by count */
+    text = metrics_render(m, NULL);
+    assert_int_equal(count_lines(text, "earshot_rule_matches_total{"), 4);
+    free(text);
+
+    metrics_set_rule_series(m, 0);
+    text = metrics_render(m, NULL);
+    assert_int_equal(count_lines(text, "earshot_rule_matches_total"), 0);
+    assert_int_equal(count_lines(text, "# TYPE earshot_rule_matches_total counter"), 1);
+    assert_int_equal(count_lines(text, "earshot_brand_mentions_total{"), 1);
+    check_exposition(text);
+    free(text);
+    metrics_rules_release(mr);
+    metrics_free(m);
+}
+
+/* earshot_build_info once set; process_* only when turned on, read from
+ * /proc: CPU time and memory of this very process. */
+static void test_build_info_and_process(void **state)
+{
+    metrics *m = new_registry(1);
+    char *text, *p;
+    double rss, start, fds, maxfds;
+
+    (void)state;
+    text = metrics_render(m, NULL);
+    assert_null(strstr(text, "earshot_build_info"));
+    assert_null(strstr(text, "process_"));
+    free(text);
+
+    assert_int_equal(metrics_set_build_info(m, "0.1.0", "5.4.0", "2.0.2"), 0);
+    assert_int_equal(metrics_set_build_info(m, "0.2.0", "5.4.1", "2.1.0"), 0); /* replaces */
+    metrics_set_process(m, 1);
+    text = metrics_render(m, NULL);
+    assert_non_null(strstr(text, "# TYPE earshot_build_info gauge\n"
+                                 "earshot_build_info{version=\"0.2.0\",hyperscan=\"5.4.1\","
+                                 "librdkafka=\"2.1.0\"} 1\n"));
+    assert_int_equal(count_lines(text, "earshot_build_info{"), 1);
+    assert_non_null(strstr(text, "# TYPE process_cpu_seconds_total counter\n"));
+    assert_non_null(p = strstr(text, "\nprocess_resident_memory_bytes "));
+    rss = strtod(p + strlen("\nprocess_resident_memory_bytes "), NULL);
+    assert_true(rss > 100000 && rss < 1e10);
+    assert_non_null(p = strstr(text, "\nprocess_start_time_seconds "));
+    start = strtod(p + strlen("\nprocess_start_time_seconds "), NULL);
+    assert_true(fabs(start - (double)time(NULL)) < 600); /* this test just started */
+    assert_non_null(p = strstr(text, "\nprocess_open_fds "));
+    fds = strtod(p + strlen("\nprocess_open_fds "), NULL);
+    assert_non_null(p = strstr(text, "\nprocess_max_fds "));
+    maxfds = strtod(p + strlen("\nprocess_max_fds "), NULL);
+    assert_true(fds >= 3 && fds < maxfds);
+    assert_non_null(strstr(text, "\nprocess_virtual_memory_bytes "));
+    check_exposition(text);
+    free(text);
+    metrics_free(m);
+}
+
+/* Brand counters of every kind survive a reload (folded when released). */
+static void test_brand_kinds_survive_reloads(void **state)
+{
+    static const char *const brands[] = {"comcast", "dell"};
+    static const char *const brands2[] = {"dell"};
+    char err[256] = "";
+    metrics *m = new_registry(1);
+    metrics_shard *w = metrics_shard_get(m, 0);
+    metrics_rules *g1 = metrics_rules_new(m, "v1", 0, NULL, 2, brands, err, sizeof(err)), *g2;
+
+    (void)state;
+    assert_non_null(g1);
+    metrics_brand_counted(w, g1, 1, METRICS_BRAND_PRAISE);
+    metrics_brand_counted(w, g1, 1, METRICS_BRAND_QUESTION | METRICS_BRAND_TICKET);
+    g2 = metrics_rules_new(m, "v2", 0, NULL, 1, brands2, err, sizeof(err));
+    assert_non_null(g2);
+    metrics_rules_release(g1);
+    metrics_brand_counted(w, g2, 0, METRICS_BRAND_QUESTION | METRICS_BRAND_TICKET);
+    assert_int_equal(series_value(m, "earshot_brand_mentions_total", "brand", "dell"), 3);
+    assert_int_equal(series_value(m, "earshot_brand_praise_total", "brand", "dell"), 1);
+    assert_int_equal(series_value(m, "earshot_brand_questions_total", "brand", "dell"), 2);
+    assert_int_equal(series_value(m, "earshot_brand_tickets_total", "brand", "dell"), 2);
+    assert_int_equal(series_value(m, "earshot_brand_complaints_total", "brand", "dell"), 0);
+    assert_int_equal(series_value(m, "earshot_brand_praise_total", "brand", "comcast"), -1);
+    metrics_rules_release(g2);
     metrics_free(m);
 }
 
@@ -844,6 +1012,9 @@ int main(void)
         cmocka_unit_test(test_render_small_registry_exactly),
         cmocka_unit_test(test_label_values_are_escaped),
         cmocka_unit_test(test_counts_survive_reloads),
+        cmocka_unit_test(test_rule_series_modes),
+        cmocka_unit_test(test_build_info_and_process),
+        cmocka_unit_test(test_brand_kinds_survive_reloads),
         cmocka_unit_test(test_kafka_statistics),
         cmocka_unit_test(test_checker_rejects_bad_text),
         cmocka_unit_test(test_concurrent_increments_are_exact),

@@ -474,6 +474,93 @@ static void test_v2_author_matching(void **state) {
     assert_false(p.is_retweet);
 }
 
+/* url, conversation_id, reply_to: stated by the input or absent, never
+ * guessed (post.h). */
+static void test_links(void **state) {
+    post_parser *pp = *state;
+    post p;
+
+    /* samples: v2 reply with a quote before it; the author matched by id */
+    parse_sample(pp, "twitter_v2.jsonl", 1, &p);
+    assert_view(p.url, "https://twitter.com/dana_k_dev/status/1785312345678901234");
+    assert_view(p.conversation_id, "1785312345678901234");
+    assert_view(p.reply_to, "");
+    parse_sample(pp, "twitter_v2.jsonl", 3, &p);
+    assert_view(p.reply_to, "1785411111111111111");
+    parse_sample(pp, "twitter_v2.jsonl", 4, &p); /* no includes: no author */
+    assert_view(p.url, "");
+    parse_sample(pp, "twitter_v1.jsonl", 1, &p);
+    assert_view(p.url, "https://twitter.com/philly_phil/status/1050118621198921728");
+    assert_view(p.reply_to, ""); /* in_reply_to_status_id_str: null */
+    parse_sample(pp, "twitter_v1.jsonl", 2, &p);
+    assert_view(p.reply_to, "1785999999999999999");
+    parse_sample(pp, "generic.jsonl", 1, &p);
+    assert_view(p.url, "https://www.facebook.com/comcast/posts/10158877665544332");
+    parse_sample(pp, "generic.jsonl", 2, &p);
+    assert_view(p.reply_to, "UgwParentComment123");
+    assert_view(p.url, "");
+
+    /* v2: id before type in the reference; the first replied_to wins */
+    assert_int_equal(parse_s(pp,
+                             "{\"data\":{\"text\":\"t\",\"id\":\"7\",\"author_id\":\"1\","
+                             "\"conversation_id\":\"5\",\"referenced_tweets\":[{\"id\":\"4\","
+                             "\"type\":\"quoted\"},{\"id\":\"6\",\"type\":\"replied_to\"}]},"
+                             "\"includes\":{\"users\":[{\"id\":\"1\",\"username\":\"a_b\"}]}}",
+                             &p),
+                     0);
+    assert_view(p.url, "https://twitter.com/a_b/status/7");
+    assert_view(p.conversation_id, "5");
+    assert_view(p.reply_to, "6");
+    /* v2 author not matched by author_id (first user guessed): no url */
+    assert_int_equal(parse_s(pp,
+                             "{\"data\":{\"text\":\"t\",\"id\":\"7\",\"author_id\":\"9\"},"
+                             "\"includes\":{\"users\":[{\"id\":\"1\",\"username\":\"a\"}]}}",
+                             &p),
+                     0);
+    assert_view(p.handle, "a");
+    assert_view(p.url, "");
+    /* v1.1: the integer id when _str is absent; a non-digit id: no url */
+    assert_int_equal(parse_s(pp,
+                             "{\"id_str\":\"x1\",\"text\":\"t\",\"user\":{\"screen_name\":"
+                             "\"bob\"},\"in_reply_to_status_id\":123456789012345678901}",
+                             &p),
+                     0);
+    assert_view(p.reply_to, "123456789012345678901");
+    assert_true(p.is_reply);
+    assert_view(p.url, "");
+    /* a handle outside Twitter's alphabet: no url */
+    assert_int_equal(parse_s(pp,
+                             "{\"id_str\":\"12\",\"text\":\"t\",\"user\":{\"screen_name\":"
+                             "\"b/../c\"}}",
+                             &p),
+                     0);
+    assert_view(p.url, "");
+    /* generic: integer reply_to and conversation_id; urls that are not
+     * absolute http(s) are dropped */
+    assert_int_equal(parse_s(pp,
+                             "{\"id\":\"g\",\"text\":\"t\",\"reply_to\":42,"
+                             "\"conversation_id\":41,\"url\":\"http://e.x/p?q=1\"}",
+                             &p),
+                     0);
+    assert_view(p.reply_to, "42");
+    assert_view(p.conversation_id, "41");
+    assert_view(p.url, "http://e.x/p?q=1");
+    static const char *const bad_urls[] = {"\"ftp://e.x/p\"", "\"/relative\"",
+                                           "\"https://e.x/a b\"", "17", "null",
+                                           "\"javascript:alert(1)\""};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "{\"id\":\"g\",\"text\":\"t\",\"url\":%s}", bad_urls[i]);
+        assert_int_equal(parse_s(pp, buf, &p), 0);
+        assert_view(p.url, "");
+    }
+    /* reply_to as an object: still a reply, but no id to link to */
+    assert_int_equal(parse_s(pp, "{\"id\":\"g\",\"text\":\"t\",\"reply_to\":{\"id\":\"1\"}}", &p),
+                     0);
+    assert_true(p.is_reply);
+    assert_view(p.reply_to, "");
+}
+
 static void test_generic_fields(void **state) {
     post_parser *pp = *state;
     post p;
@@ -1094,6 +1181,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_v1_user_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v2_author_matching, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generic_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_and_nested_keys_ignored, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reject_reasons, setup, teardown),

@@ -445,8 +445,10 @@ def _header(rec, name):
 
 
 def _strip_now(ev):
-    """respond_by of a post without created_at depends on processing time."""
+    """processed_at, and respond_by of a post without created_at, depend on
+    processing time."""
     ev = dict(ev)
+    ev.pop("processed_at", None)
     if ev.get("created_at") is None:
         ev.pop("respond_by", None)
     return ev
