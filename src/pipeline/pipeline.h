@@ -36,7 +36,7 @@
  * stored, pipeline_run returns 1.
  *
  * Thread-safety: pipeline_new/run/free from one thread; pipeline_stats_get
- * and pipeline_rules_swap from any thread. Cost: per message one job
+ * from any thread. Cost: per message one job
  * allocation (freed when acknowledged) plus the engine's cost.
  */
 #ifndef EARSHOT_PIPELINE_H
@@ -84,12 +84,9 @@ int pipeline_run(pipeline *p, atomic_int *stop);
 
 void pipeline_stats_get(pipeline *p, pipeline_stats *st);
 
-/* Workers use rs from their next post on; takes a reference. */
-void pipeline_rules_swap(pipeline *p, ruleset *rs);
-
 /* Before pipeline_run: workers classify with rl's serving generation instead
- * (a reload_view each, moved between two posts, so hot reload needs no
- * pipeline_rules_swap), and when that generation's attach data is a
+ * of the ruleset given to pipeline_new (a reload_view each, moved between
+ * two posts), and when that generation's attach data is a
  * metrics_rules (made for the same ruleset) they count per-rule and
  * per-brand matches on it. rl must outlive the pipeline. */
 void pipeline_use_reload(pipeline *p, reload *rl);
