@@ -9,19 +9,16 @@
  *   [worker i] engine_classify -> 0..2 produces (enriched, ticket) or 1
  *              (rejected), each carrying the job as its opaque
  *   [delivery] rd_kafka_poll(producer) -> delivery reports: the job's last
- *              acknowledged output marks its offset done (offtrack)
+ *              acknowledged output marks its offset done (ledger)
  *   [main] rd_kafka_offsets_store of each partition's commit position;
  *          librdkafka's auto-commit commits stored offsets only.
  * An input with no output (chatter that mentions no brand) is done as soon
  * as it is classified.
  *
- * Routes: topic.enriched gets every post that mentions a brand (every post
- * with route.enriched.all); topic.tickets gets complaints and questions that
- * mention a brand with priority >= tickets.min_priority; topic.rejected gets
- * {"reason","topic","partition","offset","payload"} ("payload_base64" when
- * the input is not valid UTF-8) for input the engine refused. Keys: first
- * brand id (key.by=brand, post id when no brand) or post id; rejected keep
- * the input's key. Every event carries header earshot.post_id.
+ * Modules: ledger (partitions, jobs, commit positions: the at-least-once
+ * core), output (routes, keys, reject records, delivery reports; its header
+ * has the output contract), kconf (librdkafka configuration), jobq (the
+ * work queue); this module runs the threads and the consumer.
  *
  * Backpressure: above max.inflight.messages/bytes (consumed, not yet fully
  * acknowledged) the assigned partitions are paused; below half they resume.
