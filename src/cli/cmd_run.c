@@ -22,6 +22,7 @@
 #include "ops/http.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+#include "pipeline/kconf.h"
 #include "pipeline/pipeline.h"
 #include "reload/reload.h"
 #include "rules/rules.h"
@@ -142,32 +143,6 @@ static int run_ready(void *opaque, char *reason, size_t reason_size)
         return 0;
     }
     return 1;
-}
-
-/* librdkafka refuses unknown properties and bad values only when a client
- * is configured; --check does that on a scratch configuration so the error
- * names the file line without connecting anywhere. */
-static int run_check_kafka(const config *cfg, char *err, size_t err_size)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char why[512];
-    int rc = 0;
-
-    for (size_t i = 0; i < cfg->n_kafka && !rc; i++) {
-        const char *name = cfg->kafka[i].name;
-        if (!strncmp(name, "consumer.", 9))
-            name += 9;
-        else if (!strncmp(name, "producer.", 9))
-            name += 9;
-        if (rd_kafka_conf_set(conf, name, cfg->kafka[i].value, why, sizeof(why)) !=
-            RD_KAFKA_CONF_OK) {
-            snprintf(err, err_size, "%s: librdkafka property '%s': %s", cfg->kafka[i].origin,
-                     name, why);
-            rc = -1;
-        }
-    }
-    rd_kafka_conf_destroy(conf);
-    return rc;
 }
 
 static void run_usage(FILE *out)
@@ -308,12 +283,16 @@ int cmd_run(int argc, char **argv)
     }
     if (print_config) {
         config_print(&cfg, stdout);
+        if (kconf_print(&cfg, stdout, err, sizeof(err))) {
+            fprintf(stderr, "earshot run: %s\n", err);
+            goto done;
+        }
         rc = 0;
         goto done;
     }
     if (check_only && !*cfg.brokers)
         config_set(&cfg, "brokers", "(not set; run needs it)", "--check", err, sizeof(err));
-    if (config_finalize(&cfg, err, sizeof(err)) || run_check_kafka(&cfg, err, sizeof(err))) {
+    if (config_finalize(&cfg, err, sizeof(err)) || kconf_check(&cfg, err, sizeof(err))) {
         fprintf(stderr, "earshot run: %s\n", err);
         goto done;
     }

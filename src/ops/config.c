@@ -114,6 +114,35 @@ static const config_def config_defs[] = {
     {"producer.linger.ms", CONFIG_INT, OFF(producer_linger_ms), "5", 0, 900000, NULL,
      "librdkafka's linger.ms for the output producer: how long an output waits for "
      "others to share its produce request. -X producer.linger.ms=N wins."},
+    {"consumer.partition.assignment.strategy", CONFIG_STR, OFF(consumer_assignment_strategy),
+     "cooperative-sticky", 0, 0, NULL,
+     "librdkafka's partition.assignment.strategy for the input consumer. "
+     "cooperative-sticky: a rebalance moves only the partitions that change owner, the "
+     "others keep flowing (range/roundrobin stop every member). -X "
+     "consumer.partition.assignment.strategy=... wins."},
+    {"consumer.auto.commit.interval.ms", CONFIG_INT, OFF(consumer_auto_commit_interval_ms),
+     "1000", 1, 86400000, NULL,
+     "librdkafka's auto.commit.interval.ms: how often the offsets earshot stored (only "
+     "behind acknowledged outputs) are committed; what a crash repeats at most. "
+     "-X consumer.auto.commit.interval.ms=N wins."},
+    {"consumer.queued.max.messages.kbytes", CONFIG_INT, OFF(consumer_queued_max_kbytes),
+     "16384", 1, 2097151, NULL,
+     "librdkafka's queued.max.messages.kbytes: input prefetched per consumer before "
+     "fetching pauses (librdkafka's default, 64 MiB, only adds memory behind "
+     "max.inflight.*). -X consumer.queued.max.messages.kbytes=N wins."},
+    {"producer.message.timeout.ms", CONFIG_INT, OFF(producer_message_timeout_ms), "0", 0,
+     2147483647, NULL,
+     "librdkafka's message.timeout.ms for outputs; 0 = retry until delivered, so only a "
+     "permanent or fatal error fails a delivery (which stops earshot without committing "
+     "past it). -X producer.message.timeout.ms=N wins."},
+    {"producer.compression.codec", CONFIG_STR, OFF(producer_compression_codec), "none", 0, 0,
+     NULL,
+     "librdkafka's compression.codec for outputs: none, gzip, snappy, lz4 or zstd. "
+     "-X producer.compression.codec=... wins."},
+    {"metrics.kafka.interval.ms", CONFIG_INT, OFF(metrics_kafka_interval_ms), "15000", 0,
+     86400000, NULL,
+     "With metrics.listen: librdkafka's statistics.interval.ms for both clients, the "
+     "period of the earshot_kafka_* metrics; 0 = none. -X statistics.interval.ms=N wins."},
     {"status.interval.ms", CONFIG_INT, OFF(status_interval_ms), "10000", 0, 86400000, NULL,
      "Period of the one-line status on stderr; 0 = none."},
     {"shutdown.timeout.ms", CONFIG_INT, OFF(shutdown_timeout_ms), "30000", 100, 3600000,
@@ -679,33 +708,6 @@ void config_print_reference(FILE *out)
     }
 }
 
-/* Would librdkafka redact this property? It flags them _RK_SENSITIVE, but
- * 2.0.2 exposes the flag through no API (rd_kafka_conf_dump() does not
- * redact, rd_kafka_conf_properties_show() does not mark them), so this is
- * its list (rdkafka_conf.c) plus name patterns that catch properties it
- * leaves unflagged (sasl.oauthbearer.client.secret) or adds later. Hiding
- * a harmless value costs nothing; showing a key does. */
-static int config_kafka_sensitive(const char *name)
-{
-    static const char *const flagged[] = {
-        "ssl.key.location", "ssl.key.password", "ssl.key.pem", "ssl_key",
-        "ssl.ca.pem", "ssl.keystore.password", "sasl.username",
-        "sasl.password", "sasl.oauthbearer.config",
-    };
-    static const char *const patterns[] = {
-        "key", "pem", "password", "secret", "token", "oauthbearer", "jaas",
-        "credential", "keytab",
-    };
-
-    for (size_t i = 0; i < sizeof(flagged) / sizeof(flagged[0]); i++)
-        if (strcmp(name, flagged[i]) == 0)
-            return 1;
-    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
-        if (strstr(name, patterns[i]))
-            return 1;
-    return 0;
-}
-
 void config_print(const config *c, FILE *out)
 {
     const char *base = (const char *)c;
@@ -732,7 +734,7 @@ void config_print(const config *c, FILE *out)
         }
         }
     }
-    for (size_t i = 0; i < c->n_kafka; i++)
-        fprintf(out, "kafka.%s = %s\n", c->kafka[i].name,
-                config_kafka_sensitive(c->kafka[i].name) ? "(hidden)" : c->kafka[i].value);
+    /* The kafka.* properties are printed by the pipeline (kconf_print) as
+     * librdkafka holds them, so that librdkafka's own sensitive flag hides
+     * secrets. */
 }

@@ -70,6 +70,12 @@ typedef struct config {
     int64_t consumer_fetch_wait_max_ms;
     int consumer_auto_offset_reset;     /* config_offset_reset */
     int64_t producer_linger_ms;
+    char *consumer_assignment_strategy; /* more librdkafka defaults (kconf) */
+    int64_t consumer_auto_commit_interval_ms;
+    int64_t consumer_queued_max_kbytes;
+    int64_t producer_message_timeout_ms;
+    char *producer_compression_codec;
+    int64_t metrics_kafka_interval_ms;  /* statistics.interval.ms with metrics */
     int64_t status_interval_ms;   /* 0: no status line */
     int64_t shutdown_timeout_ms;
     int log_level;                /* log_level */
@@ -123,7 +129,8 @@ int config_finalize(config *c, char *err, size_t err_size);
 /* The reference table, one key per paragraph, for --help-config. */
 void config_print_reference(FILE *out);
 
-/* The effective settings as a config file would write them. */
+/* The effective earshot keys as a config file would write them (the
+ * librdkafka properties: kconf_print in src/pipeline). */
 void config_print(const config *c, FILE *out);
 
 /* The nearest known key to name within a small edit distance, or NULL.

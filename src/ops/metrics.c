@@ -216,15 +216,25 @@ void metrics_rejected(metrics_shard *sh, metrics_reject why)
     bump(sh, &sh->slot[SLOT_REJECTED + why], 1);
 }
 
-void metrics_latency_observe(metrics_shard *sh, uint64_t ns)
+static void metrics_hist_observe(metrics_shard *sh, size_t first, size_t sum, uint64_t ns)
 {
     size_t b = 0;
 
     /* Linear: most observations land in the first few buckets. */
     while (b < LAT_BUCKETS && ns > lat_bound_ns[b])
         b++;
-    bump(sh, &sh->slot[SLOT_LAT_BUCKET + b], 1);
-    bump(sh, &sh->slot[SLOT_LAT_SUM], ns);
+    bump(sh, &sh->slot[first + b], 1);
+    bump(sh, &sh->slot[sum], ns);
+}
+
+void metrics_latency_observe(metrics_shard *sh, uint64_t ns)
+{
+    metrics_hist_observe(sh, SLOT_LAT_BUCKET, SLOT_LAT_SUM, ns);
+}
+
+void metrics_queue_latency_observe(metrics_shard *sh, uint64_t ns)
+{
+    metrics_hist_observe(sh, SLOT_QLAT_BUCKET, SLOT_QLAT_SUM, ns);
 }
 
 void metrics_rule_matched(metrics_shard *sh, const metrics_rules *mr,

@@ -12,6 +12,7 @@
  *   earshot_produce_errors_total{route}               counter  delivery failures
  *   earshot_rejected_total{reason}                    counter  metrics_reject classes
  *   earshot_processing_latency_seconds                histogram 5us .. 10s
+ *   earshot_queue_latency_seconds                     histogram 5us .. 10s
  *   earshot_rule_matches_total{rule}                  counter  current rules generation
  *   earshot_brand_mentions_total{brand}               counter
  *   earshot_brand_complaints_total{brand}             counter
@@ -120,8 +121,14 @@ void metrics_input_lost(metrics_shard *sh, uint64_t n);
 void metrics_produced(metrics_shard *sh, metrics_route route, uint64_t n);
 void metrics_produce_failed(metrics_shard *sh, metrics_route route, uint64_t n);
 void metrics_rejected(metrics_shard *sh, metrics_reject why);
-/* One observation of earshot_processing_latency_seconds, in nanoseconds. */
+/* One observation of earshot_processing_latency_seconds, in nanoseconds:
+ * from consuming a post to the acknowledgement of its last output (to its
+ * classification when it has none). */
 void metrics_latency_observe(metrics_shard *sh, uint64_t ns);
+
+/* One observation of earshot_queue_latency_seconds, in nanoseconds: from
+ * the input message's broker timestamp to its consumption by earshot. */
+void metrics_queue_latency_observe(metrics_shard *sh, uint64_t ns);
 /* Rule i / brand i of the ruleset mr was made from (same indices as
  * ruleset_rule(rs, i) / ruleset_brand(rs, i)). An index out of range is
  * ignored. mr must not have been released. */

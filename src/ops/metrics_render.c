@@ -192,10 +192,31 @@ static uint64_t shard_sum(const metrics *m, size_t slot)
     return total;
 }
 
+/* One histogram of LAT_BUCKETS bounds: the shards' per-bucket counts made
+ * cumulative. */
+static void render_histogram(sbuf *s, const metrics *m, const char *name, const char *help,
+                             size_t first, size_t sum)
+{
+    char series[96], buf[32];
+    uint64_t acc = 0;
+    label l;
+
+    family(s, name, "histogram", help);
+    snprintf(series, sizeof(series), "%s_bucket", name);
+    for (size_t i = 0; i <= LAT_BUCKETS; i++) {
+        acc += shard_sum(m, first + i);
+        l = (label){"le", i < LAT_BUCKETS ? lat_le[i] : "+Inf"};
+        sample_u64(s, series, &l, 1, acc);
+    }
+    fmt_seconds(buf, shard_sum(m, sum));
+    snprintf(series, sizeof(series), "%s_sum", name);
+    sample(s, series, NULL, 0, buf);
+    snprintf(series, sizeof(series), "%s_count", name);
+    sample_u64(s, series, NULL, 0, acc);
+}
+
 static void render_fixed(sbuf *s, const metrics *m)
 {
-    uint64_t acc = 0, v;
-    char buf[32];
     label l;
     size_t i;
 
@@ -230,17 +251,14 @@ static void render_fixed(sbuf *s, const metrics *m)
                    shard_sum(m, SLOT_REJECTED + i));
     }
 
-    family(s, "earshot_processing_latency_seconds", "histogram",
-           "Time to classify a post and hand its events to the producer.");
-    for (i = 0; i <= LAT_BUCKETS; i++) {
-        acc += shard_sum(m, SLOT_LAT_BUCKET + i);
-        l = (label){"le", i < LAT_BUCKETS ? lat_le[i] : "+Inf"};
-        sample_u64(s, "earshot_processing_latency_seconds_bucket", &l, 1, acc);
-    }
-    v = shard_sum(m, SLOT_LAT_SUM);
-    fmt_seconds(buf, v);
-    sample(s, "earshot_processing_latency_seconds_sum", NULL, 0, buf);
-    sample_u64(s, "earshot_processing_latency_seconds_count", NULL, 0, acc);
+    render_histogram(s, m, "earshot_processing_latency_seconds",
+                     "From consuming a post to the acknowledgement of its last output "
+                     "(to its classification when it has none).",
+                     SLOT_LAT_BUCKET, SLOT_LAT_SUM);
+    render_histogram(s, m, "earshot_queue_latency_seconds",
+                     "From an input message's broker timestamp to its consumption: the "
+                     "time a post waited before earshot saw it.",
+                     SLOT_QLAT_BUCKET, SLOT_QLAT_SUM);
 }
 
 /* metrics.rules = top:N: the current generation's rule indices ordered by

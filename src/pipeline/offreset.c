@@ -47,3 +47,33 @@ int offreset_parse(const char *line, offreset *r)
         r->to = -1;
     return 0;
 }
+
+int offreset_describe(const offreset *r, char *buf, size_t size, uint64_t *lost)
+{
+    *lost = 0;
+    if (r->to < 0) {
+        snprintf(buf, size,
+                 "input %s [%d]: offset %lld is not on the broker, librdkafka reset the "
+                 "position to %s: messages from %lld on may have been skipped unread "
+                 "(retention shorter than the group's lag?)",
+                 r->topic, (int)r->partition, (long long)r->from, r->where,
+                 (long long)r->from);
+        return 1;
+    }
+    if (r->to > r->from) {
+        *lost = (uint64_t)(r->to - r->from);
+        snprintf(buf, size,
+                 "input %s [%d]: offset %lld is not on the broker, librdkafka reset the "
+                 "position to %lld: %lld message(s) skipped unread (retention shorter than "
+                 "the group's lag?)",
+                 r->topic, (int)r->partition, (long long)r->from, (long long)r->to,
+                 (long long)(r->to - r->from));
+        return 1;
+    }
+    snprintf(buf, size,
+             "input %s [%d]: offset %lld is past the end, librdkafka reset the position "
+             "to %lld: %lld message(s) will be processed again",
+             r->topic, (int)r->partition, (long long)r->from, (long long)r->to,
+             (long long)(r->from - r->to));
+    return 0;
+}

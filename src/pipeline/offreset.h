@@ -10,11 +10,12 @@
  * auto.offset.reset=error.) Tied to that wording: a librdkafka upgrade
  * re-checks it against test_pipeline_offreset.
  *
- * Thread-safety: pure function. Cost: one pass over the line.
+ * Thread-safety: pure functions. Cost: one pass over the line.
  */
 #ifndef EARSHOT_PIPELINE_OFFRESET_H
 #define EARSHOT_PIPELINE_OFFRESET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct offreset {
@@ -29,5 +30,15 @@ typedef struct offreset {
  * otherwise (another line, or AT not a number: "INVALID" is a group's
  * first start with nothing committed, no loss). */
 int offreset_parse(const char *line, offreset *r);
+
+/* What r means, as a log line into buf. An offset reset is data loss when it
+ * moves forward: the offset to resume from (committed, or the fetch
+ * position) is gone from the broker, typically deleted by retention while
+ * the group was behind or down, and auto.offset.reset=earliest/latest jumps
+ * over what was never read. A backward reset (the offset past the end, e.g.
+ * a recreated topic) repeats work and loses nothing. Returns 1 when
+ * messages may have been skipped (an error), 0 for a repeat (a warning);
+ * *lost: how many were skipped when known, else 0. */
+int offreset_describe(const offreset *r, char *buf, size_t size, uint64_t *lost);
 
 #endif

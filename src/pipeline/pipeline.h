@@ -9,19 +9,16 @@
  *   [worker i] engine_classify -> 0..2 produces (enriched, ticket) or 1
  *              (rejected), each carrying the job as its opaque
  *   [delivery] rd_kafka_poll(producer) -> delivery reports: the job's last
- *              acknowledged output marks its offset done (offtrack)
+ *              acknowledged output marks its offset done (ledger)
  *   [main] rd_kafka_offsets_store of each partition's commit position;
  *          librdkafka's auto-commit commits stored offsets only.
  * An input with no output (chatter that mentions no brand) is done as soon
  * as it is classified.
  *
- * Routes: topic.enriched gets every post that mentions a brand (every post
- * with route.enriched.all); topic.tickets gets complaints and questions that
- * mention a brand with priority >= tickets.min_priority; topic.rejected gets
- * {"reason","topic","partition","offset","payload"} ("payload_base64" when
- * the input is not valid UTF-8) for input the engine refused. Keys: first
- * brand id (key.by=brand, post id when no brand) or post id; rejected keep
- * the input's key. Every event carries header earshot.post_id.
+ * Modules: ledger (partitions, jobs, commit positions: the at-least-once
+ * core), output (routes, keys, reject records, delivery reports; its header
+ * has the output contract), kconf (librdkafka configuration), jobq (the
+ * work queue); this module runs the threads and the consumer.
  *
  * Backpressure: above max.inflight.messages/bytes (consumed, not yet fully
  * acknowledged) the assigned partitions are paused; below half they resume.
@@ -36,7 +33,7 @@
  * stored, pipeline_run returns 1.
  *
  * Thread-safety: pipeline_new/run/free from one thread; pipeline_stats_get
- * and pipeline_rules_swap from any thread. Cost: per message one job
+ * from any thread. Cost: per message one job
  * allocation (freed when acknowledged) plus the engine's cost.
  */
 #ifndef EARSHOT_PIPELINE_H
@@ -84,12 +81,9 @@ int pipeline_run(pipeline *p, atomic_int *stop);
 
 void pipeline_stats_get(pipeline *p, pipeline_stats *st);
 
-/* Workers use rs from their next post on; takes a reference. */
-void pipeline_rules_swap(pipeline *p, ruleset *rs);
-
 /* Before pipeline_run: workers classify with rl's serving generation instead
- * (a reload_view each, moved between two posts, so hot reload needs no
- * pipeline_rules_swap), and when that generation's attach data is a
+ * of the ruleset given to pipeline_new (a reload_view each, moved between
+ * two posts), and when that generation's attach data is a
  * metrics_rules (made for the same ruleset) they count per-rule and
  * per-brand matches on it. rl must outlive the pipeline. */
 void pipeline_use_reload(pipeline *p, reload *rl);

@@ -345,7 +345,7 @@ static const char expected_small[] =
     "earshot_rejected_total{reason=\"too_deep\"} 0\n"
     "earshot_rejected_total{reason=\"too_large\"} 1\n"
     "earshot_rejected_total{reason=\"other\"} 1\n"
-    "# HELP earshot_processing_latency_seconds Time to classify a post and hand its events to the producer.\n"
+    "# HELP earshot_processing_latency_seconds From consuming a post to the acknowledgement of its last output (to its classification when it has none).\n"
     "# TYPE earshot_processing_latency_seconds histogram\n"
     "earshot_processing_latency_seconds_bucket{le=\"0.000005\"} 2\n"
     "earshot_processing_latency_seconds_bucket{le=\"0.00001\"} 3\n"
@@ -370,6 +370,31 @@ static const char expected_small[] =
     "earshot_processing_latency_seconds_bucket{le=\"+Inf\"} 5\n"
     "earshot_processing_latency_seconds_sum 62.000015\n"
     "earshot_processing_latency_seconds_count 5\n"
+    "# HELP earshot_queue_latency_seconds From an input message's broker timestamp to its consumption: the time a post waited before earshot saw it.\n"
+    "# TYPE earshot_queue_latency_seconds histogram\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.000005\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.00001\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.000025\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.00005\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.0001\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.00025\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.0005\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.001\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.0025\"} 0\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.005\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.01\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.025\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.05\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.1\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.25\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"0.5\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"1\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"2.5\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"5\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"10\"} 1\n"
+    "earshot_queue_latency_seconds_bucket{le=\"+Inf\"} 2\n"
+    "earshot_queue_latency_seconds_sum 20.003\n"
+    "earshot_queue_latency_seconds_count 2\n"
     "# HELP earshot_rule_matches_total Posts each rule matched, by stable rule id "
     "(metrics.rules says which rules are shown).\n"
     "# TYPE earshot_rule_matches_total counter\n"
@@ -443,6 +468,8 @@ static void test_render_small_registry_exactly(void **state)
     metrics_latency_observe(a, 7000);
     metrics_latency_observe(b, 2000000000ull);
     metrics_latency_observe(a, 60000000000ull); /* 60 s: only +Inf */
+    metrics_queue_latency_observe(b, 3000000);     /* 3 ms */
+    metrics_queue_latency_observe(a, 20000000000ull); /* 20 s: only +Inf */
     metrics_rule_matched(a, mr, 0);
     metrics_rule_matched(b, mr, 0);
     metrics_rule_matched(b, mr, 1);
@@ -468,7 +495,7 @@ static void test_render_small_registry_exactly(void **state)
     assert_non_null(text);
     assert_string_equal(text, expected_small);
     assert_int_equal(len, strlen(expected_small));
-    assert_int_equal(check_exposition(text), 55);
+    assert_int_equal(check_exposition(text), 78); /* 55 + the queue histogram */
     free(text);
     metrics_free(m); /* frees the live generation too */
 }
