@@ -88,6 +88,12 @@ def main():
     mentions = collections.Counter(b["id"] for ev in exp.events.values() for b in ev["brands"])
     complaints = collections.Counter(b["id"] for ev in exp.events.values() for b in ev["brands"]
                                      if ev["polarity"] == "complaint")
+    def per_brand(pred):
+        return collections.Counter(b["id"] for ev in exp.events.values() for b in ev["brands"]
+                                   if pred(ev))
+    praise = per_brand(lambda ev: ev["polarity"] == "praise")
+    questions = per_brand(lambda ev: ev["polarity"] == "question")
+    tickets = per_brand(lambda ev: ev["id"] in exp.ticket_ids)
     top5 = sorted(rule_counts.items(), key=lambda x: (-x[1], x[0]))[:5]
     rh.log("top 5 rules: %r" % top5)
 
@@ -124,8 +130,11 @@ def main():
                 ck.eq("%s: one sample per brand" % name, n_brands, len(v))
         ck.eq("brand mentions = classify's", {b: float(n) for b, n in mentions.items()},
               {b: v for b, v in values(fams["earshot_brand_mentions"], "brand").items() if v})
-        ck.eq("brand complaints = classify's", {b: float(n) for b, n in complaints.items()},
-              {b: v for b, v in values(fams["earshot_brand_complaints"], "brand").items() if v})
+        for name, want in (("complaints", complaints), ("praise", praise),
+                           ("questions", questions), ("tickets", tickets)):
+            ck.eq("brand %s = classify's" % name, {b: float(n) for b, n in want.items()},
+                  {b: v for b, v in values(fams["earshot_brand_" + name], "brand").items()
+                   if v})
         bi = fams.get("earshot_build_info")
         ck.check("earshot_build_info: one gauge sample",
                  bi is not None and bi.type == "gauge" and len(bi.samples) == 1, "")
