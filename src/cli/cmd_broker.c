@@ -37,7 +37,9 @@ static void broker_usage(FILE *out)
         "posts.enriched, care.tickets and posts.rejected (and each --topic), prints the\n"
         "bootstrap list as the first line on stdout and runs until SIGTERM or SIGINT.\n"
         "Real wire protocol: kcat, kafka-python and `earshot run -b` talk to it.\n"
-        "Each partition keeps only its newest ~5 MB.\n"
+        "Each partition keeps only its newest 5 MiB: older messages are deleted even when\n"
+        "unread, although their producer was told they were stored. Not for data you\n"
+        "cannot replay.\n"
         "\n"
         "  --partitions N   partitions per topic (default 4)\n"
         "  --brokers N      brokers in the cluster (default 3)\n"
@@ -107,6 +109,7 @@ int cmd_broker(int argc, char **argv)
     fflush(stdout);
     log_info("mock cluster: %zu broker(s), %zu topic(s) of %zu partition(s) at %s", n_brokers,
              n_topics, partitions, broker_bootstraps(b));
+    log_warn("mock cluster: %s", BROKER_RETENTION_WARNING);
 
     while (!atomic_load(&broker_stop)) {
         struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};

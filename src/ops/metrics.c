@@ -33,7 +33,7 @@ const char *const metrics_route_names[METRICS_ROUTE_COUNT] = {
 };
 const char *const metrics_reject_names[METRICS_REJECT_COUNT] = {
     "not_json", "not_object", "no_text", "invalid_utf8", "too_deep",
-    "too_large", "other",
+    "too_large", "bad_id", "other",
 };
 
 const char *metrics_route_name(metrics_route route)
@@ -67,6 +67,8 @@ metrics_reject metrics_reject_classify(const char *reason)
         return METRICS_REJECT_TOO_DEEP;
     if (has_prefix(reason, "too large"))
         return METRICS_REJECT_TOO_LARGE;
+    if (has_prefix(reason, "id must be"))
+        return METRICS_REJECT_BAD_ID;
     return METRICS_REJECT_OTHER;
 }
 

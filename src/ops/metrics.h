@@ -88,7 +88,8 @@ typedef enum metrics_reject {
     METRICS_REJECT_INVALID_UTF8 = 3, /* "invalid UTF-8" */
     METRICS_REJECT_TOO_DEEP = 4,     /* "nested too deep" */
     METRICS_REJECT_TOO_LARGE = 5,    /* "too large: ..." */
-    METRICS_REJECT_OTHER = 6,        /* anything else */
+    METRICS_REJECT_BAD_ID = 6,       /* "id must be a string or an integer" */
+    METRICS_REJECT_OTHER = 7,        /* anything else */
     METRICS_REJECT_COUNT
 } metrics_reject;
 

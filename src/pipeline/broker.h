@@ -21,9 +21,14 @@
  * Each command answers "ok" or "error: <why>".
  *
  * It speaks the real wire protocol on loopback, so kcat and kafka-python
- * work against it. Limits (shared/DESIGN.md): each partition keeps only the
- * newest ~5 MB, and it is not a throughput-grade broker under concurrent
- * produce and consume.
+ * work against it. Limits (shared/DESIGN.md): each partition keeps only its
+ * newest BROKER_RETAIN_BYTES (and BROKER_RETAIN_BATCHES produce batches),
+ * and it is not a throughput-grade broker under concurrent produce and
+ * consume. The retention is librdkafka's, fixed in rdkafka_mock.c with no
+ * API to change it and no hook on Produce to refuse what it cannot keep: it
+ * acknowledges a produce request and may delete it unread a moment later.
+ * So the honest thing is to say so: BROKER_RETENTION_WARNING, logged at
+ * start by `earshot broker`.
  *
  * Thread-safety: the mock cluster runs on its own thread; broker_exec may be
  * called from any one thread at a time. Cost: none on earshot's path.
@@ -34,6 +39,16 @@
 #include <stddef.h>
 
 typedef struct broker broker;
+
+/* librdkafka 2.0.2's mock partition (rd_kafka_mock_partition_init): beyond
+ * either limit the oldest batches are deleted, read or not. */
+#define BROKER_RETAIN_BYTES (5 * 1024 * 1024)
+#define BROKER_RETAIN_BATCHES 100000
+#define BROKER_RETENTION_WARNING                                                              \
+    "each partition keeps only its newest 5 MiB (at most 100000 produce batches): older "     \
+    "messages are deleted even if no consumer has read them, after the producer was told "   \
+    "they were stored (librdkafka's mock cluster; not configurable). Keep each partition's " \
+    "unread backlog under 5 MiB, or use a real Kafka cluster for data you cannot replay"
 
 /* Starts n_brokers mock brokers and creates each topic with `partitions`
  * partitions (replication factor min(n_brokers, 3)). NULL + err on failure. */

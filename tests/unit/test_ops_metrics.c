@@ -298,6 +298,9 @@ static void test_reject_classes(void **state)
     assert_int_equal(metrics_reject_classify("nested too deep"), METRICS_REJECT_TOO_DEEP);
     assert_int_equal(metrics_reject_classify("too large: 9000 bytes > limit 8192"),
                      METRICS_REJECT_TOO_LARGE);
+    assert_int_equal(metrics_reject_classify("id must be a string or an integer"),
+                     METRICS_REJECT_BAD_ID);
+    assert_string_equal(metrics_reject_name(METRICS_REJECT_BAD_ID), "bad_id");
     assert_int_equal(metrics_reject_classify("out of memory"), METRICS_REJECT_OTHER);
     assert_int_equal(metrics_reject_classify(""), METRICS_REJECT_OTHER);
     assert_int_equal(metrics_reject_classify(NULL), METRICS_REJECT_OTHER);
@@ -344,6 +347,7 @@ static const char expected_small[] =
     "earshot_rejected_total{reason=\"invalid_utf8\"} 0\n"
     "earshot_rejected_total{reason=\"too_deep\"} 0\n"
     "earshot_rejected_total{reason=\"too_large\"} 1\n"
+    "earshot_rejected_total{reason=\"bad_id\"} 0\n"
     "earshot_rejected_total{reason=\"other\"} 1\n"
     "# HELP earshot_processing_latency_seconds From consuming a post to the acknowledgement of its last output (to its classification when it has none).\n"
     "# TYPE earshot_processing_latency_seconds histogram\n"
@@ -495,7 +499,7 @@ static void test_render_small_registry_exactly(void **state)
     assert_non_null(text);
     assert_string_equal(text, expected_small);
     assert_int_equal(len, strlen(expected_small));
-    assert_int_equal(check_exposition(text), 78); /* 55 + the queue histogram */
+    assert_int_equal(check_exposition(text), 79); /* 55 + the queue histogram + bad_id */
     free(text);
     metrics_free(m); /* frees the live generation too */
 }
