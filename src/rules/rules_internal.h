@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "base/base_file.h"
+#include "base/base_hash.h"
 #include "rules/rules.h"
 
 #define RULES_NO_PATTERN UINT32_MAX
@@ -160,8 +161,6 @@ struct ruleset {
  * holds at least need items. 0, or -1 when memory ran out. */
 int rules_vec_reserve(void *p, size_t *cap, size_t need, size_t elsize);
 
-uint64_t rules_fnv1a(uint64_t h, const void *data, size_t len);
-
 /* ---- reading files the loader and the cache did not write themselves ----
  * A rules directory or a cache directory may hold anything a name can:
  * a FIFO (open(2) blocks until a writer comes, forever), a device or a
@@ -189,21 +188,6 @@ typedef struct rules_quote_buf {
  * (never half a UTF-8 character) and "..." in q. One q per quoted string
  * of a message. */
 const char *rules_quote(rules_quote_buf *q, const char *s);
-
-#define RULES_FNV_OFFSET 0xcbf29ce484222325ULL
-
-/* String -> uint32 map (open addressing; keys copied). Used for duplicate
- * ids and for pattern de-duplication. */
-typedef struct rules_map {
-    struct rules_map_slot *slots;
-    size_t cap, n;
-} rules_map;
-
-void rules_map_free(rules_map *m);
-/* Returns the value stored for key, or UINT32_MAX. */
-uint32_t rules_map_get(const rules_map *m, const char *key, size_t len);
-/* Insert key -> val (key must not be present). 0, or -1 when out of memory. */
-int rules_map_put(rules_map *m, const char *key, size_t len, uint32_t val);
 
 /* Source positions of the values and keys of one parsed JSON document,
  * recovered by re-scanning the raw bytes alongside the jansson tree (jansson
@@ -277,7 +261,7 @@ typedef struct rules_ld {
     uint32_t file; /* index of the file being read */
     rules_posmap pm;
 
-    rules_map brand_ids, rule_ids, pat_ids;
+    base_map brand_ids, rule_ids, pat_ids;
     rules_ld_pattern *pats; /* rs->n_patterns of them */
     size_t cap_pats;
     rules_ld_loc *brand_loc, *rule_loc;

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/base_edit.h"
+#include "base/base_err.h"
 #include "rules/rules_internal.h"
 #include "text/text.h"
 
@@ -59,7 +61,7 @@ int rules_ld_fail(rules_ld *ld, uint32_t file, int line, int col,
     if (n < 0 || (size_t)n >= ld->err_size)
         return -1;
     va_start(ap, fmt);
-    vsnprintf(ld->err + n, ld->err_size - (size_t)n, fmt, ap);
+    base_err_vset(ld->err + n, ld->err_size - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -105,30 +107,6 @@ void rules_ld_where(rules_ld *ld, const json_t *v, const json_t *parent,
     ld_where(ld, v, parent, key, line, col);
 }
 
-static size_t ld_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), d[33];
-    if (la > 31 || lb > 31)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        d[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = d[0];
-        d[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = d[j];
-            size_t best = prev + (a[i - 1] != b[j - 1]);
-            if (d[j] + 1 < best)
-                best = d[j] + 1;
-            if (d[j - 1] + 1 < best)
-                best = d[j - 1] + 1;
-            d[j] = best;
-            prev = cur;
-        }
-    }
-    return d[lb];
-}
-
 /* Refuse keys outside allowed[]; what names the object ("rule 'x'"). */
 static int ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
                          const char *what)
@@ -149,7 +127,7 @@ static int ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
             continue;
         list[0] = 0;
         for (i = 0; allowed[i]; i++) {
-            if (!near && ld_edit_distance(key, allowed[i]) <= 2)
+            if (!near && base_edit_distance(key, allowed[i], 0) <= 2)
                 near = allowed[i];
             n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
                                   i ? ", " : "", allowed[i]);
@@ -203,7 +181,7 @@ static const char *ld_id(rules_ld *ld, json_t *obj, const char *kind,
 }
 
 /* Record the id's location; refuse a duplicate, naming both places. */
-static int ld_unique(rules_ld *ld, rules_map *ids, rules_ld_loc **locs,
+static int ld_unique(rules_ld *ld, base_map *ids, rules_ld_loc **locs,
                      size_t *cap, json_t *obj, const char *kind,
                      const char *id, uint32_t index)
 {
@@ -212,7 +190,7 @@ static int ld_unique(rules_ld *ld, rules_map *ids, rules_ld_loc **locs,
     uint32_t prev;
 
     ld_where(ld, v, obj, "id", &here.line, &here.col);
-    prev = rules_map_get(ids, id, strlen(id));
+    prev = base_map_get(ids, id, strlen(id));
     if (prev != UINT32_MAX) {
         rules_ld_loc *p = &(*locs)[prev];
         rules_quote_buf q;
@@ -224,7 +202,7 @@ static int ld_unique(rules_ld *ld, rules_map *ids, rules_ld_loc **locs,
                              kind);
     }
     if (rules_vec_reserve(locs, cap, (size_t)index + 1, sizeof(**locs)) != 0 ||
-        rules_map_put(ids, id, strlen(id), index) != 0)
+        base_map_put(ids, id, strlen(id), index) != 0)
         return rules_ld_fail(ld, ld->file, here.line, here.col, "out of memory");
     (*locs)[index] = here;
     return 0;
@@ -701,8 +679,8 @@ static int ld_file(rules_ld *ld, const char *name)
         return -1;
     /* The version digest covers names and bytes, so a rename or an edit
      * changes it; files are fed in load order. */
-    ld->rs->digest = rules_fnv1a(ld->rs->digest, name, strlen(name) + 1);
-    ld->rs->digest = rules_fnv1a(ld->rs->digest, buf, len);
+    ld->rs->digest = base_fnv1a(ld->rs->digest, name, strlen(name) + 1);
+    ld->rs->digest = base_fnv1a(ld->rs->digest, buf, len);
 
     root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
@@ -807,7 +785,7 @@ static int ld_resolve(rules_ld *ld)
 {
     for (size_t i = 0; i < ld->n_wb; i++) {
         rules_ld_when_brand *wb = &ld->wb[i];
-        uint32_t b = rules_map_get(&ld->brand_ids, wb->name, strlen(wb->name));
+        uint32_t b = base_map_get(&ld->brand_ids, wb->name, strlen(wb->name));
         rules_quote_buf qr, qb;
         if (b == UINT32_MAX)
             return rules_ld_fail(ld, wb->loc.file, wb->loc.line, wb->loc.col,
@@ -827,9 +805,9 @@ static void ld_free(rules_ld *ld)
         free(ld->paths[i]);
     free(ld->paths);
     rules_posmap_free(&ld->pm);
-    rules_map_free(&ld->brand_ids);
-    rules_map_free(&ld->rule_ids);
-    rules_map_free(&ld->pat_ids);
+    base_map_free(&ld->brand_ids);
+    base_map_free(&ld->rule_ids);
+    base_map_free(&ld->pat_ids);
     rules_ld_patterns_free(ld);
     free(ld->brand_loc);
     free(ld->rule_loc);
@@ -874,7 +852,7 @@ static int ld_set_paths(rules_ld *ld, char *const *names, size_t n)
  * without parsing: the snapshot key. ld->paths must be set. */
 static int ld_files_digest(rules_ld *ld, char *const *names, size_t n, uint64_t *digest)
 {
-    uint64_t d = RULES_FNV_OFFSET;
+    uint64_t d = BASE_FNV_OFFSET;
 
     for (size_t i = 0; i < n; i++) {
         char *buf = NULL;
@@ -882,8 +860,8 @@ static int ld_files_digest(rules_ld *ld, char *const *names, size_t n, uint64_t 
         ld->file = (uint32_t)i;
         if (ld_read(ld, ld->paths[i], &buf, &len) != 0)
             return -1;
-        d = rules_fnv1a(d, names[i], strlen(names[i]) + 1);
-        d = rules_fnv1a(d, buf, len);
+        d = base_fnv1a(d, names[i], strlen(names[i]) + 1);
+        d = base_fnv1a(d, buf, len);
         free(buf);
     }
     *digest = d;
@@ -918,7 +896,7 @@ ruleset *ruleset_load_opts(const char *dir, const rules_load_opts *opts,
         goto err;
     }
     atomic_init(&rs->refs, 1);
-    rs->digest = RULES_FNV_OFFSET;
+    rs->digest = BASE_FNV_OFFSET;
     rules_lexicon_defaults(&rs->lexicon);
     ld.lex_settings_file = UINT32_MAX;
     if (!dir) {
