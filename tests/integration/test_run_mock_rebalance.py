@@ -16,7 +16,6 @@ usage: test_run_mock_rebalance.py EARSHOT_BINARY
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import run_helpers as rh  # noqa: E402
