@@ -147,6 +147,16 @@ ruleset *ruleset_load(const char *dir, char *err, size_t err_size);
  * never fails a load. */
 #define RULES_CACHE_MAX_DEFAULT ((uint64_t)256 << 20)
 
+/* One rule file may not be larger than this; a larger one fails the load.
+ * A trained model (earshot train) is the largest kind of rule file: tens of
+ * MB for a big vocabulary. 256 MiB is far past any real one and still
+ * bounds what a mistaken file (a growing log, a dump) can make a load
+ * allocate, twice over while jansson holds its tree. Rule and cache files
+ * are read with base_file (base/base_file.h): a FIFO, a device or a
+ * directory under a rule's name fails the load instead of hanging it. */
+#define RULES_FILE_MAX_MIB 256
+#define RULES_FILE_MAX ((size_t)RULES_FILE_MAX_MIB << 20)
+
 typedef struct rules_load_opts {
     const char *cache_dir;    /* NULL: compile every time */
     uint64_t cache_max_bytes; /* bound on the entries' total size; 0: default */
