@@ -141,8 +141,8 @@ ruleset *ruleset_load(const char *dir, char *err, size_t err_size);
  * Otherwise the files are parsed and validated, and the Hyperscan database
  * (*.hsdb) is keyed by the compiler's input (every term's expression and
  * flags), so edits that change no term (a severity, a name) still skip
- * hs_compile_multi. 100k generated rules: 7.0 s without a cache, 0.9 s with
- * the database entry only; the snapshot figure is in bench/. A corrupt,
+ * hs_compile_multi. What each level saves for 100k generated rules is
+ * measured by bench/run (README, "Benchmarks"), not kept here. A corrupt,
  * truncated or stale entry is reported in warn and rebuilt; cache trouble
  * never fails a load. */
 #define RULES_CACHE_MAX_DEFAULT ((uint64_t)256 << 20)

@@ -1,7 +1,8 @@
 /*
  * rules_cache: compiled Hyperscan databases on disk, so that a restart or a
- * reload with unchanged terms skips hs_compile_multi (7.5 s for 100k rules
- * here; reading the entry back takes milliseconds).
+ * reload with unchanged terms skips hs_compile_multi (seconds for 100k
+ * rules: bench/run measures it, README "Benchmarks" lists it; reading the
+ * entry back takes milliseconds).
  *
  * Key: a 64-bit hash of exactly what the compiler is given (every pattern's
  * expression, final flags and id, in id order, plus the mode), the
