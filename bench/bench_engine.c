@@ -34,7 +34,7 @@
 #include "engine/engine.h"
 #include "post/post.h"
 #include "rules/rules.h"
-#include "rules/rules_internal.h" /* the compiled hs_database_t, for the floor */
+#include "rules/rules_layout.h" /* the compiled hs_database_t, for the floor */
 #ifdef BENCH_HAVE_GEN
 #include "gen/gen.h"
 #endif

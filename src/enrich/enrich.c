@@ -22,7 +22,7 @@
 
 #include <string.h>
 
-#include "post/post_date.h"
+#include "base/base_time.h"
 #include "text/text.h"
 
 /*
@@ -213,44 +213,6 @@ int enrich_respond_by(const enrich_config *cfg, const post *p, int priority,
     return 0;
 }
 
-static void enrich_put2(char *o, unsigned v) {
-    o[0] = (char)('0' + v / 10);
-    o[1] = (char)('0' + v % 10);
-}
-
-void enrich_format_time(int64_t epoch, char buf[21]) {
-    /* The format has four year digits: clamp to 0000-01-01T00:00:00Z ..
-     * 9999-12-31T23:59:59Z rather than write something unparseable. */
-    const int64_t min_epoch = INT64_C(-62167219200);
-    const int64_t max_epoch = INT64_C(253402300799);
-    if (epoch < min_epoch)
-        epoch = min_epoch;
-    if (epoch > max_epoch)
-        epoch = max_epoch;
-
-    int64_t days = epoch >= 0 ? epoch / 86400 : (epoch - 86399) / 86400;
-    unsigned secs = (unsigned)(epoch - days * 86400);
-    int64_t y;
-    unsigned mo, d;
-    post_date_civil_from_days(days, &y, &mo, &d);
-
-    unsigned yy = (unsigned)y;
-    enrich_put2(buf, yy / 100);
-    enrich_put2(buf + 2, yy % 100);
-    buf[4] = '-';
-    enrich_put2(buf + 5, mo);
-    buf[7] = '-';
-    enrich_put2(buf + 8, d);
-    buf[10] = 'T';
-    enrich_put2(buf + 11, secs / 3600);
-    buf[13] = ':';
-    enrich_put2(buf + 14, secs / 60 % 60);
-    buf[16] = ':';
-    enrich_put2(buf + 17, secs % 60);
-    buf[19] = 'Z';
-    buf[20] = '\0';
-}
-
 /* A post field as a JSON string, or null when empty. */
 static int enrich_str_or_null(jbuf *out, strview v) {
     if (v.len == 0)
@@ -399,19 +361,19 @@ int enrich_event(const enrich_config *cfg, const ruleset *rs, const post *p,
     rc |= ENRICH_LIT(out, "],\"priority\":");
     rc |= jbuf_int(out, priority);
     if (has_respond_by) {
-        char ts[21];
-        enrich_format_time(respond_by, ts);
+        char ts[BASE_TIME_ISO_LEN];
+        base_time_iso8601(ts, respond_by, -1);
         rc |= ENRICH_LIT(out, ",\"respond_by\":\"");
-        rc |= jbuf_raw(out, ts, 20);
+        rc |= jbuf_raw(out, ts, sizeof ts);
         rc |= ENRICH_LIT(out, "\"");
     }
     rc |= ENRICH_LIT(out, ",\"rules_version\":");
     rc |= enrich_rule_str(out, ruleset_version(rs));
     {
-        char ts[21];
-        enrich_format_time(now, ts);
+        char ts[BASE_TIME_ISO_LEN];
+        base_time_iso8601(ts, now, -1);
         rc |= ENRICH_LIT(out, ",\"processed_at\":\"");
-        rc |= jbuf_raw(out, ts, 20);
+        rc |= jbuf_raw(out, ts, sizeof ts);
     }
     rc |= ENRICH_LIT(out, "\"}");
 

@@ -47,7 +47,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "enrich/jbuf.h"
+#include "base/base_json.h"
 #include "match/match.h"
 #include "post/post.h"
 #include "rules/rules.h"
@@ -98,8 +98,5 @@ int enrich_priority(const ruleset *rs, const post *p, const match_result *m,
 /* Returns 1 and sets *at when a target applies, 0 when none does. */
 int enrich_respond_by(const enrich_config *cfg, const post *p, int priority,
                       int64_t now, int64_t *at);
-
-/* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
-void enrich_format_time(int64_t epoch, char buf[21]);
 
 #endif

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "enrich/jbuf.h"
+#include "base/base_json.h"
 
 typedef enum gen_shape {
     GEN_SHAPE_TWITTER_V2 = 0,

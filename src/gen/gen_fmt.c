@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "gen/gen_int.h"
-#include "post/post_date.h"
+#include "base/base_time.h"
 
 /* ---- numbers and dates ---- */
 
@@ -42,13 +42,13 @@ size_t gen_u64_dec(char *buf, uint64_t v)
     return n;
 }
 
-/* post_date_civil_from_days with int fields, for the formatters below. */
+/* base_time_civil_from_days with int fields, for the v1.1 formatter. */
 static void gen_civil(int64_t days, int *y, int *m, int *d)
 {
     int64_t yy;
     unsigned mm, dd;
 
-    post_date_civil_from_days(days, &yy, &mm, &dd);
+    base_time_civil_from_days(days, &yy, &mm, &dd);
     *y = (int)yy;
     *m = (int)mm;
     *d = (int)dd;
@@ -58,40 +58,6 @@ static void gen_put2(char *p, int v)
 {
     p[0] = (char)('0' + v / 10);
     p[1] = (char)('0' + v % 10);
-}
-
-size_t gen_time_iso(char *buf, int64_t epoch_s, int ms)
-{
-    int64_t days = epoch_s / 86400, sod = epoch_s % 86400;
-    int y, m, d;
-
-    if (sod < 0) {
-        sod += 86400;
-        days--;
-    }
-    gen_civil(days, &y, &m, &d);
-    buf[0] = (char)('0' + y / 1000 % 10);
-    buf[1] = (char)('0' + y / 100 % 10);
-    gen_put2(buf + 2, y % 100);
-    buf[4] = '-';
-    gen_put2(buf + 5, m);
-    buf[7] = '-';
-    gen_put2(buf + 8, d);
-    buf[10] = 'T';
-    gen_put2(buf + 11, (int)(sod / 3600));
-    buf[13] = ':';
-    gen_put2(buf + 14, (int)(sod / 60 % 60));
-    buf[16] = ':';
-    gen_put2(buf + 17, (int)(sod % 60));
-    if (ms < 0) {
-        buf[19] = 'Z';
-        return 20;
-    }
-    buf[19] = '.';
-    buf[20] = (char)('0' + ms / 100 % 10);
-    gen_put2(buf + 21, ms % 100);
-    buf[23] = 'Z';
-    return 24;
 }
 
 size_t gen_time_v1(char *buf, int64_t epoch_s)
@@ -131,7 +97,7 @@ size_t gen_time_v1(char *buf, int64_t epoch_s)
 int gw_iso(jbuf *b, int64_t ms, bool with_ms)
 {
     char t[32];
-    size_t n = gen_time_iso(t + 1, ms / 1000, with_ms ? (int)(ms % 1000) : -1);
+    size_t n = base_time_iso8601(t + 1, ms / 1000, with_ms ? (int)(ms % 1000) : -1);
     t[0] = '"';
     t[n + 1] = '"';
     return gw_raw(b, t, n + 2);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "enrich/jbuf.h"
+#include "base/base_json.h"
 #include "gen/gen.h"
 
 typedef struct gen_rng {
@@ -258,8 +258,7 @@ static inline int gw_qraw(jbuf *b, const char *s, size_t n)
     return rc;
 }
 
-/* "YYYY-MM-DDTHH:MM:SS" then ".mmmZ" when ms >= 0, else "Z". buf >= 32. */
-size_t gen_time_iso(char *buf, int64_t epoch_s, int ms);
+/* ISO 8601 is base_time_iso8601 (base/base_time.h). */
 /* "Wed Oct 10 20:19:24 +0000 2018" (Twitter v1.1). buf >= 32. */
 size_t gen_time_v1(char *buf, int64_t epoch_s);
 

@@ -4,8 +4,8 @@
  * small tables; openers, tails, emoji and shouting on top give the
  * combinations that make 1M posts read as many different ones.
  *
- * The tables are the corpus: complaints use the phrasing of DESIGN.md (on
- * hold for an hour, worst automated customer service ever, overcharged, down
+ * The tables are the corpus: complaints use the phrasing of real customer
+ * care posts (on hold for an hour, worst automated customer service ever, overcharged, down
  * again, never arrived, cancelling, "!!!!!!!!"), praise and questions their
  * usual forms, and chatter carries near-misses a naive rule would take for a
  * brand ("sprint planning", "gm everyone", "Kodak Black", "whole foods

@@ -19,7 +19,7 @@
 
 #include "match/match.h"
 #include "model/model.h"
-#include "rules/rules_internal.h"
+#include "rules/rules_layout.h"
 #include "text/text.h"
 
 /* One lexicon hit: entry and byte span in the scanned text. Capped: a post

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_err.h"
 #include "model/model_internal.h"
 
 #define MODEL_FORMAT 1
@@ -70,14 +71,14 @@ void model_free(model *m)
 
 static uint64_t file_hash_str(uint64_t h, const char *s)
 {
-    return model_fnv1a(h, s, strlen(s) + 1); /* the NUL separates fields */
+    return base_fnv1a(h, s, strlen(s) + 1); /* the NUL separates fields */
 }
 
 static uint64_t file_hash_num(uint64_t h, double v)
 {
     char b[40];
     int n = snprintf(b, sizeof(b), "%.17g", v);
-    return model_fnv1a(h, b, (size_t)n + 1);
+    return base_fnv1a(h, b, (size_t)n + 1);
 }
 
 static uint64_t file_digest(const model *m)
@@ -545,7 +546,7 @@ static model *file_fail(file_ld *ld, const file_step *path, size_t n,
     if (k < 0 || (size_t)k >= ld->err_size)
         return NULL;
     va_start(ap, fmt);
-    vsnprintf(ld->err + k, ld->err_size - (size_t)k, fmt, ap);
+    base_err_vset(ld->err + k, ld->err_size - (size_t)k, fmt, ap);
     va_end(ap);
     return NULL;
 }

@@ -6,6 +6,7 @@
 #ifndef EARSHOT_MODEL_INTERNAL_H
 #define EARSHOT_MODEL_INTERNAL_H
 
+#include "base/base_hash.h"
 #include "model/model.h"
 
 struct model {
@@ -29,7 +30,11 @@ struct model {
     char version[17];
 };
 
-uint64_t model_fnv1a(uint64_t h, const void *p, size_t n);
+
+/* The seed of the model's FNV-1a digests (base_fnv1a). Not FNV's offset
+ * basis (BASE_FNV_OFFSET, 14695981039346656037): a digit short, from the
+ * start. Kept, deliberately: every model file carries a "version" digest
+ * computed with it, and model_load refuses a file whose digest differs. */
 #define MODEL_FNV_OFFSET 1469598103934665603ULL
 
 /* Allocates the arrays of a model with n_classes and n_ngrams (zeroed),

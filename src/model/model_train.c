@@ -47,16 +47,6 @@ struct model_data {
     int oom;
 };
 
-uint64_t model_fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static int train_grow(void *arr, size_t *cap, size_t need, size_t el)
 {
     void **p = arr;
@@ -124,7 +114,7 @@ static int data_rehash(model_data *d)
     memset(s, 0xFF, n * sizeof(uint32_t));
     for (uint32_t id = 0; id < d->n_feats; id++) {
         const char *f = d->arena + d->feat_off[id];
-        size_t h = (size_t)model_fnv1a(MODEL_FNV_OFFSET, f, strlen(f)) & (n - 1);
+        size_t h = (size_t)base_fnv1a(MODEL_FNV_OFFSET, f, strlen(f)) & (n - 1);
         while (s[h] != TRAIN_EMPTY)
             h = (h + 1) & (n - 1);
         s[h] = id;
@@ -138,7 +128,7 @@ static int data_rehash(model_data *d)
 /* The global id of feat, interned on first sight. */
 static int data_intern(model_data *d, const char *feat, size_t len, uint32_t *id)
 {
-    size_t h = (size_t)model_fnv1a(MODEL_FNV_OFFSET, feat, len) & (d->n_slots - 1);
+    size_t h = (size_t)base_fnv1a(MODEL_FNV_OFFSET, feat, len) & (d->n_slots - 1);
     while (d->slot[h] != TRAIN_EMPTY) {
         const char *f = d->arena + d->feat_off[d->slot[h]];
         if (!strncmp(f, feat, len) && f[len] == '\0') {

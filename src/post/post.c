@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "base/base_time.h"
+
 const char *post_shape_name(post_shape shape) {
     switch (shape) {
     case POST_SHAPE_TWITTER_V2:
@@ -21,31 +23,6 @@ const char *post_shape_name(post_shape shape) {
         return "generic";
     }
     return "unknown";
-}
-
-/* Howard Hinnant's days_from_civil: shifts the year to start in March so
- * the leap day is the last day of the "year", then counts 400-year eras. */
-int64_t post_date_days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);                    /* [0, 399] */
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;        /* [0, 146096] */
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* The inverse (here needed only when a zone offset moves the time across a
- * day; enrich and gen format their times with it). */
-void post_date_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 static int post_date_is_leap(int64_t y) {
@@ -69,11 +46,6 @@ static int post_date_digits(const char *s, size_t n) {
     return v;
 }
 
-static void post_date_put2(char *o, unsigned v) {
-    o[0] = (char)('0' + v / 10);
-    o[1] = (char)('0' + v % 10);
-}
-
 /* Validate the broken-down local time, apply the zone offset (seconds east
  * of UTC) and write the normalised form. */
 static int post_date_finish(int y, int mo, int d, int h, int mi, int s,
@@ -83,31 +55,12 @@ static int post_date_finish(int y, int mo, int d, int h, int mi, int s,
         (unsigned)d > post_date_days_in_month(y, (unsigned)mo) || h < 0 ||
         h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
         return -1;
-    int64_t t = post_date_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+    int64_t t = base_time_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
                 h * 3600 + mi * 60 + s - offset;
-    int64_t uy = y;
-    unsigned um = (unsigned)mo, ud = (unsigned)d;
-    int64_t secs = h * 3600 + mi * 60 + s;
-    if (offset != 0) { /* only a zone offset can move the date */
-        int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-        secs = t - days * 86400;
-        post_date_civil_from_days(days, &uy, &um, &ud);
-        if (uy < 0 || uy > 9999)
-            return -1;
-    }
-    post_date_put2(out, (unsigned)(uy / 100));
-    post_date_put2(out + 2, (unsigned)(uy % 100));
-    out[4] = '-';
-    post_date_put2(out + 5, um);
-    out[7] = '-';
-    post_date_put2(out + 8, ud);
-    out[10] = 'T';
-    post_date_put2(out + 11, (unsigned)(secs / 3600));
-    out[13] = ':';
-    post_date_put2(out + 14, (unsigned)(secs / 60 % 60));
-    out[16] = ':';
-    post_date_put2(out + 17, (unsigned)(secs % 60));
-    out[19] = 'Z';
+    /* only a zone offset can move the date out of four-digit years */
+    if (t < BASE_TIME_MIN_EPOCH || t > BASE_TIME_MAX_EPOCH)
+        return -1;
+    base_time_iso8601(out, t, -1);
     *epoch = t;
     return 0;
 }

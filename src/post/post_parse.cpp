@@ -2,9 +2,11 @@
  * post_parse.cpp: JSON bytes -> struct post with simdjson On-Demand.
  *
  * Owns: the padded copy of the input, the simdjson parser, shape detection
- * and field extraction. The only C++ file of earshot; it exposes post.h with
- * C linkage and never lets an exception cross into C (simdjson is used
- * through its error-code API; the few std:: calls that can throw are caught).
+ * and field extraction. With post_parse_check.cpp (the validation of what is
+ * not read, and the depth pre-scan) the only C++ code of earshot; it
+ * exposes post.h with C linkage and never lets an exception cross into C
+ * (simdjson is used through its error-code API; the few std:: calls that
+ * can throw are caught).
  *
  * How a message is read: one pass over the root object's fields in document
  * order. Every field any shape might need is collected into a scratch
@@ -42,323 +44,18 @@
  * rest. No allocation
  * after the first messages (buffers grow to the largest input seen).
  */
-#include "post/post.h"
-#include "post/post_date.h"
+#include "post/post_parse_internal.h"
 
-#include <simdjson.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
-#include <cstdarg>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <new>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-namespace od = simdjson::ondemand;
-using simdjson::error_code;
-using simdjson::SUCCESS;
+#include "base/base_err.h"
 
 namespace {
-
-/* One entry of v2 includes.users, kept until data.author_id is known. */
-struct v2_user {
-    std::string_view id;
-    std::string_view username;
-    int64_t followers;
-    bool verified;
-};
-
-/* Everything any shape might use, filled in key order. */
-struct scratch {
-    /* root level: v1.1 and generic */
-    std::string_view id, id_str, text, full_text, ext_full_text, lang,
-        created_at, platform;
-    bool id_bad = false, id_str_bad = false; /* see read_id */
-    bool v1_keys = false;
-    /* v1.1 "user" */
-    std::string_view user_screen_name;
-    int64_t user_followers = 0;
-    bool user_verified = false;
-    bool v1_retweet = false, v1_reply = false;
-    /* generic "author" */
-    std::string_view author_handle;
-    int64_t author_followers = 0;
-    bool author_verified = false;
-    bool gen_retweet = false, gen_reply = false;
-    /* v2 "data" */
-    bool has_data = false;
-    std::string_view d_id, d_text, d_note_text, d_author_id, d_lang,
-        d_created_at;
-    bool d_id_bad = false;
-    bool d_retweet = false, d_reply = false;
-    /* links between posts and to the post itself (post.h: url,
-     * conversation_id, reply_to) */
-    std::string_view d_conversation_id, d_reply_to; /* v2 data */
-    std::string_view v1_reply_to_str, v1_reply_to_num; /* v1.1 */
-    std::string_view url, conversation_id, reply_to_id; /* generic */
-    bool d_author_matched = false;
-};
-
-/* Why a field read failed, turned into text once at the top (the depth,
- * size, shape and trailing-content reasons are decided there directly). */
-enum reason {
-    R_NONE = 0,
-    R_SIMDJSON, /* "not JSON: <simdjson message>" */
-    R_UTF8,     /* "invalid UTF-8" */
-};
-
-} // namespace
-
-struct post_parser {
-    od::parser parser;
-    post_limits limits;
-    char *pad = nullptr; /* input copy + SIMDJSON_PADDING readable bytes */
-    size_t pad_cap = 0;
-    std::vector<v2_user> users;
-    char date[POST_DATE_LEN];
-    char url[POST_URL_MAX]; /* a permalink built from handle and id */
-    /* context of the message being parsed */
-    reason why = R_NONE;
-    error_code sj = SUCCESS;
-    const char *next_bs = nullptr; /* next '\\' at or after the last token checked */
-    const char *pad_end = nullptr; /* end of the input in pad */
-
-    explicit post_parser(const post_limits &l)
-        : parser(l.max_bytes < simdjson::SIMDJSON_MAXSIZE_BYTES
-                     ? l.max_bytes
-                     : simdjson::SIMDJSON_MAXSIZE_BYTES),
-          limits(l) {}
-    ~post_parser() { delete[] pad; }
-    post_parser(const post_parser &) = delete;
-    post_parser &operator=(const post_parser &) = delete;
-};
-
-namespace {
-
-/* Record a simdjson error and return it, so call sites stay one line. */
-inline error_code fail(post_parser *pp, error_code e) {
-    if (pp->why == R_NONE) {
-        pp->why = e == simdjson::UTF8_ERROR ? R_UTF8 : R_SIMDJSON;
-        pp->sj = e;
-    }
-    return e;
-}
-
-/* raw points just after the opening quote of a key; keys we look for have
- * no escapes, so a byte compare plus the closing quote is exact. The
- * padding makes reading a few bytes past a short key safe. */
-template <size_t N>
-inline bool key_is(const char *raw, const char (&lit)[N]) {
-    return memcmp(raw, lit, N - 1) == 0 && raw[N - 1] == '"';
-}
-
-/* Does a JSON string token contain a \uD800-\uDFFF escape? Only asked after
- * simdjson refused to decode it, to tell "invalid UTF-8" from a bad escape. */
-bool has_surrogate_escape(std::string_view tok) {
-    for (size_t i = 0; i + 5 < tok.size(); i++) {
-        if (tok[i] == '\\') {
-            if (tok[i + 1] == 'u' && (tok[i + 2] == 'd' || tok[i + 2] == 'D')) {
-                char c = tok[i + 3];
-                if ((c >= '8' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                    (c >= 'A' && c <= 'F'))
-                    return true;
-            }
-            i++; /* skip the escaped character */
-        }
-    }
-    return false;
-}
-
-
-error_code read_str(post_parser *pp, od::value &v, std::string_view &out);
-
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-/* A JSON number token (trailing whitespace allowed, as raw_json_token()
- * includes it): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. The grammar
- * and not get_number(), which refuses valid JSON it cannot represent
- * (integers past 2^64, 1e400). */
-bool number_ok(std::string_view tok) {
-    size_t i = 0, n = tok.size();
-    while (n > 0 && is_ws(tok[n - 1]))
-        n--;
-    if (i < n && tok[i] == '-')
-        i++;
-    if (i < n && tok[i] == '0') {
-        i++;
-    } else {
-        if (i == n || tok[i] < '1' || tok[i] > '9')
-            return false;
-        while (i < n && tok[i] >= '0' && tok[i] <= '9')
-            i++;
-    }
-    if (i < n && tok[i] == '.') {
-        size_t d = ++i;
-        while (i < n && tok[i] >= '0' && tok[i] <= '9')
-            i++;
-        if (i == d)
-            return false;
-    }
-    if (i < n && (tok[i] == 'e' || tok[i] == 'E')) {
-        i++;
-        if (i < n && (tok[i] == '+' || tok[i] == '-'))
-            i++;
-        size_t d = i;
-        while (i < n && tok[i] >= '0' && tok[i] <= '9')
-            i++;
-        if (i == d)
-            return false;
-    }
-    return i == n;
-}
-
-/* true, false, null: exactly the word, then only whitespace. */
-bool atom_ok(std::string_view tok, std::string_view word) {
-    if (tok.substr(0, word.size()) != word)
-        return false;
-    for (size_t i = word.size(); i < tok.size(); i++)
-        if (!is_ws(tok[i]))
-            return false;
-    return true;
-}
-
-/* The next backslash at or after start (pad_end if none). Tokens are
- * asked about in document order, so one memchr serves every token up to
- * it: a post without escapes costs one memchr in all, where a scan per key
- * and string cost ~2 ns each. */
-const char *next_escape(post_parser *pp, const char *start) {
-    if (pp->next_bs < start) {
-        const void *bs = memchr(start, '\\', (size_t)(pp->pad_end - start));
-        pp->next_bs = bs ? static_cast<const char *>(bs) : pp->pad_end;
-    }
-    return pp->next_bs;
-}
-
-/* A string needs decoding only if it has an escape: stage 1 already
- * checked its UTF-8 and its control characters. */
-error_code check_string(post_parser *pp, od::value &v) {
-    std::string_view tok = v.raw_json_token();
-    if (next_escape(pp, tok.data()) >= tok.data() + tok.size())
-        return SUCCESS;
-    std::string_view ignored;
-    return read_str(pp, v, ignored);
-}
-
-/* Same for a key; raw points after its opening quote. Its closing quote
- * before the next backslash means no escape (an escaped quote has its
- * backslash first). */
-error_code check_key(post_parser *pp, od::field &f) {
-    const char *start = f.key().raw();
-    const char *bs = next_escape(pp, start);
-    if (bs == pp->pad_end || memchr(start, '"', (size_t)(bs - start)))
-        return SUCCESS;
-    std::string_view key;
-    error_code e = f.unescaped_key().get(key);
-    if (e) {
-        /* as read_str: a lone surrogate is "invalid UTF-8" */
-        const char *end = start;
-        while (*end != '"')
-            end += *end == '\\' ? 2 : 1;
-        if (e == simdjson::STRING_ERROR &&
-            has_surrogate_escape(std::string_view(start, (size_t)(end - start)))) {
-            pp->why = R_UTF8;
-            return e;
-        }
-        return fail(pp, e);
-    }
-    return SUCCESS;
-}
-
-/* A value earshot does not read is still well-formed JSON: On-Demand
- * would skip it by structure only ({"x":tru}, [1,,2], {1:2}, "\q", 01 all
- * pass a skip). Every reader calls this on what it does not consume, so the
- * check replaces the skip rather than adding a second pass. Scalars are
- * checked on their raw token (no conversion, no copy); only strings and
- * keys with an escape are decoded (into the parser's string buffer, after
- * the strings already read). Recursion is bounded by the depth check that
- * runs before. */
-error_code check_value(post_parser *pp, od::value &v) {
-    od::json_type t;
-    error_code e = v.type().get(t);
-    if (e)
-        return fail(pp, e);
-    switch (t) {
-    case od::json_type::object: {
-        od::object obj;
-        if ((e = v.get_object().get(obj)))
-            return fail(pp, e);
-        for (auto fr : obj) {
-            if ((e = fr.error()))
-                return fail(pp, e);
-            od::field &f = fr.value_unsafe();
-            if ((e = check_key(pp, f)) || (e = check_value(pp, f.value())))
-                return e;
-        }
-        return SUCCESS;
-    }
-    case od::json_type::array: {
-        od::array arr;
-        if ((e = v.get_array().get(arr)))
-            return fail(pp, e);
-        for (auto er : arr) {
-            if ((e = er.error()))
-                return fail(pp, e);
-            if ((e = check_value(pp, er.value_unsafe())))
-                return e;
-        }
-        return SUCCESS;
-    }
-    case od::json_type::string:
-        return check_string(pp, v);
-    case od::json_type::number:
-        return number_ok(v.raw_json_token()) ? SUCCESS
-                                              : fail(pp, simdjson::NUMBER_ERROR);
-    case od::json_type::boolean: {
-        std::string_view tok = v.raw_json_token();
-        if (atom_ok(tok, "true") || atom_ok(tok, "false"))
-            return SUCCESS;
-        return fail(pp, tok[0] == 't' ? simdjson::T_ATOM_ERROR
-                                       : simdjson::F_ATOM_ERROR);
-    }
-    case od::json_type::null:
-        return atom_ok(v.raw_json_token(), "null")
-                   ? SUCCESS
-                   : fail(pp, simdjson::N_ATOM_ERROR);
-    }
-    return fail(pp, simdjson::TAPE_ERROR);
-}
-
-
-/* A string field: non-strings read as missing (empty), a string that does
- * not decode fails the message. */
-error_code read_str(post_parser *pp, od::value &v, std::string_view &out) {
-    od::json_type t;
-    error_code e = v.type().get(t);
-    if (e)
-        return fail(pp, e);
-    if (t != od::json_type::string) {
-        out = std::string_view();
-        return check_value(pp, v);
-    }
-    e = v.get_string().get(out);
-    if (e) {
-        if (e == simdjson::STRING_ERROR) {
-            std::string_view tok = v.raw_json_token();
-            if (has_surrogate_escape(tok)) {
-                pp->why = R_UTF8;
-                return e;
-            }
-        }
-        return fail(pp, e);
-    }
-    return SUCCESS;
-}
 
 /* An id: a string as is, an integer as its digits straight from the input
  * (Twitter ids exceed 2^53, so no round trip through a double). Anything
@@ -746,72 +443,6 @@ error_code read_root_field(post_parser *pp, const char *k, od::value &v,
     return check_value(pp, v);
 }
 
-/* Exact nesting depth, outside strings. Returns the depth reached, or the
- * offset just past the root's closing bracket via *root_end (SIZE_MAX if the
- * root never closes). Scalar: only run when the cheap count below says the
- * limit could be exceeded, or on the error path. */
-size_t scan_depth(const char *p, size_t n, size_t *root_end) {
-    size_t depth = 0, max = 0;
-    bool in_str = false;
-    *root_end = SIZE_MAX;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = false;
-            continue;
-        }
-        if (c == '"') {
-            in_str = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max)
-                max = depth;
-        } else if ((c == '}' || c == ']') && depth > 0) {
-            if (--depth == 0 && *root_end == SIZE_MAX)
-                *root_end = i + 1;
-        }
-    }
-    return max;
-}
-
-/* Count of '{' and '[' bytes (strings included): an upper bound on the
- * depth, so only a post that could be too deep pays for the exact scan.
- * '[' is 0x5B and '{' 0x7B: c | 0x20 == 0x7B catches both and nothing else.
- * SSE2 (every x86-64) does 16 bytes per step; elsewhere 8 bytes of SWAR. */
-size_t count_openers(const char *p, size_t n) {
-    size_t count = 0, i = 0;
-#if defined(__SSE2__)
-    const __m128i bit = _mm_set1_epi8(0x20), target = _mm_set1_epi8(0x7B);
-    while (i + 16 <= n) {
-        /* byte lanes count to at most 255 before they are summed */
-        size_t stop = n - i >= 255 * 16 ? i + 255 * 16 : n - (n - i) % 16;
-        __m128i acc = _mm_setzero_si128();
-        for (; i < stop; i += 16) {
-            __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + i));
-            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_or_si128(v, bit), target));
-        }
-        __m128i sum = _mm_sad_epu8(acc, _mm_setzero_si128());
-        count += (size_t)_mm_cvtsi128_si64(sum) +
-                 (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
-    }
-#else
-    const uint64_t ones = 0x0101010101010101ULL;
-    const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, p + i, 8);
-        uint64_t t = (x | 0x2020202020202020ULL) ^ 0x7B7B7B7B7B7B7B7BULL;
-        uint64_t z = ~(((t & low7) + low7) | t | low7); /* 0x80 where t==0 */
-        count += (size_t)(((z >> 7) * ones) >> 56);
-    }
-#endif
-    for (; i < n; i++)
-        count += ((unsigned char)p[i] | 0x20) == 0x7B;
-    return count;
-}
-
 
 /* A tweet's permalink, only from facts the input states: an all-digit id
  * and a handle of Twitter's alphabet ([A-Za-z0-9_]). Anything else (or a
@@ -962,21 +593,10 @@ const char *finish(post_parser *pp, scratch &s, post *out) {
     return nullptr;
 }
 
-void set_err(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void set_err(char *err, size_t err_size, const char *fmt, ...) {
-    if (!err || err_size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
           size_t err_size) {
     if (len > pp->limits.max_bytes) {
-        set_err(err, err_size, "too large: %zu bytes > limit %zu", len,
+        base_err_set(err, err_size, "too large: %zu bytes > limit %zu", len,
                 pp->limits.max_bytes);
         return -1;
     }
@@ -988,7 +608,7 @@ int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
             cap = 4096;
         char *p = new (std::nothrow) char[cap];
         if (!p) {
-            set_err(err, err_size, "out of memory");
+            base_err_set(err, err_size, "out of memory");
             return -1;
         }
         delete[] pp->pad;
@@ -1010,11 +630,11 @@ int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
         pp->parser.iterate(pp->pad, len, pp->pad_cap).get(doc);
     if (e) {
         if (e == simdjson::EMPTY)
-            set_err(err, err_size, "not JSON: empty");
+            base_err_set(err, err_size, "not JSON: empty");
         else if (e == simdjson::UTF8_ERROR)
-            set_err(err, err_size, "invalid UTF-8");
+            base_err_set(err, err_size, "invalid UTF-8");
         else
-            set_err(err, err_size, "not JSON: %s", simdjson::error_message(e));
+            base_err_set(err, err_size, "not JSON: %s", simdjson::error_message(e));
         return -1;
     }
 
@@ -1024,7 +644,7 @@ int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
     size_t root_end;
     if (count_openers(pp->pad, len) > pp->limits.max_depth &&
         scan_depth(pp->pad, len, &root_end) > pp->limits.max_depth) {
-        set_err(err, err_size, "nested too deep");
+        base_err_set(err, err_size, "nested too deep");
         return -1;
     }
 
@@ -1040,11 +660,11 @@ int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
         simdjson::dom::element ignored;
         error_code de = dom.parse(pp->pad, len, false).get(ignored);
         if (de == simdjson::UTF8_ERROR)
-            set_err(err, err_size, "invalid UTF-8");
+            base_err_set(err, err_size, "invalid UTF-8");
         else if (de)
-            set_err(err, err_size, "not JSON: %s", simdjson::error_message(de));
+            base_err_set(err, err_size, "not JSON: %s", simdjson::error_message(de));
         else
-            set_err(err, err_size, "not an object");
+            base_err_set(err, err_size, "not an object");
         return -1;
     }
     {
@@ -1066,14 +686,14 @@ int parse(post_parser *pp, const char *buf, size_t len, post *out, char *err,
         /* the object closed: anything but whitespace after it is garbage */
         const char *loc;
         if (!doc.current_location().get(loc)) {
-            set_err(err, err_size, "not JSON: trailing content");
+            base_err_set(err, err_size, "not JSON: trailing content");
             return -1;
         }
     }
 
     *out = post{};
     if (const char *why = finish(pp, s, out)) {
-        set_err(err, err_size, "%s", why);
+        base_err_set(err, err_size, "%s", why);
         return -1;
     }
     return 0;
@@ -1082,7 +702,7 @@ bad:
     if (pp->why == R_NONE)
         fail(pp, e);
     if (pp->why == R_UTF8) {
-        set_err(err, err_size, "invalid UTF-8");
+        base_err_set(err, err_size, "invalid UTF-8");
         return -1;
     }
     /* simdjson reports "{...} x" as an unclosed object; say what it is. */
@@ -1092,11 +712,11 @@ bad:
         while (i < len && is_ws(pp->pad[i]))
             i++;
         if (i < len) {
-            set_err(err, err_size, "not JSON: trailing content");
+            base_err_set(err, err_size, "not JSON: trailing content");
             return -1;
         }
     }
-    set_err(err, err_size, "not JSON: %s", simdjson::error_message(pp->sj));
+    base_err_set(err, err_size, "not JSON: %s", simdjson::error_message(pp->sj));
     return -1;
 }
 
@@ -1135,7 +755,7 @@ extern "C" int post_parse(post_parser *pp, const char *buf, size_t len,
         return parse(pp, buf, len, out, err, err_size);
     } catch (...) {
         /* only std::vector growth can throw here */
-        set_err(err, err_size, "out of memory");
+        base_err_set(err, err_size, "out of memory");
         return -1;
     }
 }

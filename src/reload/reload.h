@@ -1,9 +1,10 @@
 /*
  * reload: owns the ruleset that classifies, and replaces it while earshot
- * runs (issue 5, "hot reload").
+ * runs ("hot reload").
  *
- * A background thread reloads the rules directory when asked (SIGHUP: the
- * signal handler sets a flag, the pipeline calls reload_request()) and,
+ * A background thread reloads the rules directory when asked (SIGHUP:
+ * `earshot run`'s signal handler calls reload_request() itself, which is
+ * async-signal-safe) and,
  * optionally, when a *.json file in it changes (inotify, debounced so that an
  * editor's write-temp-then-rename or a burst of saves is one reload). It
  * loads the new set with the compiled-rule cache, refuses it if it does not

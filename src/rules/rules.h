@@ -141,11 +141,21 @@ ruleset *ruleset_load(const char *dir, char *err, size_t err_size);
  * Otherwise the files are parsed and validated, and the Hyperscan database
  * (*.hsdb) is keyed by the compiler's input (every term's expression and
  * flags), so edits that change no term (a severity, a name) still skip
- * hs_compile_multi. 100k generated rules: 7.0 s without a cache, 0.9 s with
- * the database entry only; the snapshot figure is in bench/. A corrupt,
+ * hs_compile_multi. What each level saves for 100k generated rules is
+ * measured by bench/run (README, "Benchmarks"), not kept here. A corrupt,
  * truncated or stale entry is reported in warn and rebuilt; cache trouble
  * never fails a load. */
 #define RULES_CACHE_MAX_DEFAULT ((uint64_t)256 << 20)
+
+/* One rule file may not be larger than this; a larger one fails the load.
+ * A trained model (earshot train) is the largest kind of rule file: tens of
+ * MB for a big vocabulary. 256 MiB is far past any real one and still
+ * bounds what a mistaken file (a growing log, a dump) can make a load
+ * allocate, twice over while jansson holds its tree. Rule and cache files
+ * are read with base_file (base/base_file.h): a FIFO, a device or a
+ * directory under a rule's name fails the load instead of hanging it. */
+#define RULES_FILE_MAX_MIB 256
+#define RULES_FILE_MAX ((size_t)RULES_FILE_MAX_MIB << 20)
 
 typedef struct rules_load_opts {
     const char *cache_dir;    /* NULL: compile every time */

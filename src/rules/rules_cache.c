@@ -1,7 +1,8 @@
 /*
  * rules_cache: compiled Hyperscan databases on disk, so that a restart or a
- * reload with unchanged terms skips hs_compile_multi (7.5 s for 100k rules
- * here; reading the entry back takes milliseconds).
+ * reload with unchanged terms skips hs_compile_multi (seconds for 100k
+ * rules: bench/run measures it, README "Benchmarks" lists it; reading the
+ * entry back takes milliseconds).
  *
  * Key: a 64-bit hash of exactly what the compiler is given (every pattern's
  * expression, final flags and id, in id order, plus the mode), the
@@ -45,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/base_err.h"
 #include "rules/rules_internal.h"
 
 /* Bump when anything that shapes the compiled database changes without
@@ -71,20 +73,11 @@ typedef struct rules_cache_hdr {
 
 void rules_warn(char *warn, size_t warn_size, const char *fmt, ...)
 {
-    size_t n;
     va_list ap;
 
-    if (!warn || warn_size == 0)
-        return;
-    n = strnlen(warn, warn_size);
-    if (n + 3 >= warn_size)
-        return;
-    if (n) { /* several warnings in one load: keep them all */
-        memcpy(warn + n, "; ", 3);
-        n += 2;
-    }
+    /* several warnings in one load: keep them all */
     va_start(ap, fmt);
-    vsnprintf(warn + n, warn_size - n, fmt, ap);
+    base_err_vappend(warn, warn_size, "; ", fmt, ap);
     va_end(ap);
 }
 
@@ -109,7 +102,7 @@ uint64_t rules_checksum(const void *data, size_t len)
             h[l] = cache_rotl((h[l] ^ w) * 0xff51afd7ed558ccdULL, 29);
         }
     }
-    r = rules_fnv1a(RULES_FNV_OFFSET, p + i, len - i);
+    r = base_fnv1a(BASE_FNV_OFFSET, p + i, len - i);
     for (int l = 0; l < 4; l++)
         r = cache_rotl((r ^ h[l]) * k, 31);
     r ^= (uint64_t)len;
@@ -122,25 +115,25 @@ uint64_t rules_checksum(const void *data, size_t len)
 uint64_t rules_cache_key(const char *const *exprs, const unsigned *flags,
                          const unsigned *ids, uint32_t n, unsigned mode)
 {
-    uint64_t h = RULES_FNV_OFFSET;
+    uint64_t h = BASE_FNV_OFFSET;
     uint32_t scheme = RULES_CACHE_SCHEME;
     hs_platform_info_t plat;
     const char *ver = hs_version();
 
-    h = rules_fnv1a(h, &scheme, sizeof(scheme));
-    h = rules_fnv1a(h, ver, strlen(ver) + 1);
+    h = base_fnv1a(h, &scheme, sizeof(scheme));
+    h = base_fnv1a(h, ver, strlen(ver) + 1);
     memset(&plat, 0, sizeof(plat));
     if (hs_populate_platform(&plat) == HS_SUCCESS) {
-        h = rules_fnv1a(h, &plat.tune, sizeof(plat.tune));
-        h = rules_fnv1a(h, &plat.cpu_features, sizeof(plat.cpu_features));
+        h = base_fnv1a(h, &plat.tune, sizeof(plat.tune));
+        h = base_fnv1a(h, &plat.cpu_features, sizeof(plat.cpu_features));
     }
-    h = rules_fnv1a(h, &mode, sizeof(mode));
-    h = rules_fnv1a(h, &n, sizeof(n));
+    h = base_fnv1a(h, &mode, sizeof(mode));
+    h = base_fnv1a(h, &n, sizeof(n));
     for (uint32_t i = 0; i < n; i++) {
         /* The NUL ends the expression so that ("ab", "c") != ("a", "bc"). */
-        h = rules_fnv1a(h, exprs[i], strlen(exprs[i]) + 1);
-        h = rules_fnv1a(h, &flags[i], sizeof(flags[i]));
-        h = rules_fnv1a(h, &ids[i], sizeof(ids[i]));
+        h = base_fnv1a(h, exprs[i], strlen(exprs[i]) + 1);
+        h = base_fnv1a(h, &flags[i], sizeof(flags[i]));
+        h = base_fnv1a(h, &ids[i], sizeof(ids[i]));
     }
     return h;
 }

@@ -100,7 +100,7 @@ static int cmp_intern(rules_ld *ld, const json_t *v, const char *expr,
     memcpy(key, expr, len);
     key[len] = 0;
     memcpy(key + len + 1, &flags, sizeof(flags));
-    id = rules_map_get(&ld->pat_ids, key, len + 1 + sizeof(flags));
+    id = base_map_get(&ld->pat_ids, key, len + 1 + sizeof(flags));
     if (id != UINT32_MAX) {
         ld->pats[id].all_matches |= all_matches;
         free(key);
@@ -136,7 +136,7 @@ static int cmp_intern(rules_ld *ld, const json_t *v, const char *expr,
     p->by_brand = by_brand;
     p->owner = owner;
     p->lex = RULES_NO_LEX;
-    if (rules_map_put(&ld->pat_ids, key, len + 1 + sizeof(flags),
+    if (base_map_put(&ld->pat_ids, key, len + 1 + sizeof(flags),
                       rs->n_patterns) != 0) {
         free(p->expr);
         free(p->term);

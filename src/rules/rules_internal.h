@@ -1,25 +1,14 @@
 /*
- * rules_internal: the layout of a compiled ruleset, shared by rules/ (which
- * builds it) and match/ (which reads it on the hot path). Nothing outside
- * those two modules may include this header.
+ * rules_internal: the loader's private header, included only inside
+ * src/rules. It holds the working state of one load (rules_ld: the JSON
+ * tree's positions, the id maps, the patterns before compilation) and the
+ * functions the loader's files share: parse (rules_load.c and the per-kind
+ * files), compile (rules_compile.c), cache and snapshot (rules_cache.c,
+ * rules_snapshot.c), and the orchestration between them (ruleset.c).
  *
- * Shape of the compiled form (all arrays are owned by the ruleset and
- * immutable after ruleset_load()):
+ * The compiled form that src/match reads is rules_layout.h, included here.
  *
- *   pattern  one Hyperscan expression (its id is its index). Identical
- *            normalised patterns with identical flags are one pattern, however
- *            many brands and rules use them.
- *   node     a rule's boolean tree, flattened: a leaf tests one pattern, a
- *            group holds n_all + n_any + n_not child node indices, stored
- *            contiguously in child[first..].
- *   pat_rule_off/pat_rules   pattern -> rules that use it OUTSIDE any "not"
- *            (CSR layout). Only those rules can fire when the pattern hits,
- *            because the loader refuses groups made of "not" alone: every
- *            satisfiable rule needs one positive hit, so the matcher
- *            evaluates only the rules reached from the patterns that hit.
- *   pat_brand_off/pat_brands pattern -> (brand << 1 | is_exclusion).
- *
- * Thread-safety: none needed; the structure is read-only once built.
+ * Thread-safety: a rules_ld belongs to the one thread running the load.
  */
 #ifndef EARSHOT_RULES_INTERNAL_H
 #define EARSHOT_RULES_INTERNAL_H
@@ -33,149 +22,13 @@
 #include <jansson.h>
 
 #include "base/base_file.h"
+#include "base/base_hash.h"
 #include "rules/rules.h"
-
-#define RULES_NO_PATTERN UINT32_MAX
-#define RULES_BOUND_START 1
-#define RULES_BOUND_END 2
-/* Bounded phrases up to this many bytes carry \b in the expression
- * instead of a check per hit (rules_compile.c says why). */
-#define RULES_SHORT_LITERAL 1
-
-/* Hyperscan's \b word characters (ASCII only, as without HS_FLAG_UCP). */
-static inline int rules_is_word(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '_';
-}
-
-/* Model signal ids (rules_model.c): none. */
-#define RULES_NO_MODEL UINT32_MAX
-
-/* Lexicon roles (rules_lexicon.c). A pattern has at most one. */
-#define RULES_NO_LEX UINT32_MAX
-enum {
-    RULES_LEX_TERM = 0,        /* a weighted term: valence */
-    RULES_LEX_NEGATOR = 1,     /* flips the terms in the window after it */
-    RULES_LEX_INTENSIFIER = 2, /* strengthens the term right after it */
-    RULES_LEX_CONTRAST = 3,    /* "but": weighs what follows it over what precedes */
-};
-
-typedef struct rules_lex {
-    float valence;     /* RULES_LEX_TERM only */
-    uint8_t kind;      /* RULES_LEX_* */
-    uint8_t sarcastic; /* a positive term that turns negative when the rest
-                          of the post is ("thanks for ... two hours") */
-    uint8_t pad[2];
-} rules_lex;
-
-typedef struct rules_node {
-    uint32_t pattern; /* leaf: pattern id; group: RULES_NO_PATTERN */
-    uint32_t first;   /* group: first child index in ruleset.child */
-    uint16_t n_all;
-    uint16_t n_any;
-    uint16_t n_not;
-} rules_node;
-
-/* Field predicates of a rule ("when"). */
-typedef struct rules_when {
-    uint32_t lang_first, n_lang;     /* into ruleset.langs */
-    uint32_t brand_first, n_brand;   /* into ruleset.when_brands */
-    int64_t min_followers;           /* -1: no predicate */
-    int8_t retweet;                  /* -1: any, 0: must not be, 1: must be */
-} rules_when;
-
-struct ruleset {
-    atomic_uint refs;
-
-    size_t n_brands;
-    rules_brand *brands;
-    size_t n_rules;
-    rules_rule *rules;
-    uint32_t *rule_root;   /* per rule: its root group node */
-    rules_when *rule_when; /* per rule */
-
-    char **langs;          /* lower-case language tags */
-    size_t n_langs;
-    uint32_t *when_brands; /* brand indices */
-    size_t n_when_brands;
-
-    rules_node *nodes;
-    size_t n_nodes;
-    uint32_t *child;
-    size_t n_child;
-
-    uint32_t n_patterns;
-    /* Word boundaries of phrase patterns, checked by the matcher on each hit
-     * (see rules_compile.c for why not \b): the literal's byte length and
-     * which ends need a non-word neighbour. */
-    uint32_t *pat_len;
-    uint8_t *pat_bound; /* RULES_BOUND_* */
-    uint32_t *pat_rule_off; /* n_patterns + 1 */
-    uint32_t *pat_rules;
-    uint32_t *pat_brand_off; /* n_patterns + 1 */
-    uint32_t *pat_brands;
-    uint32_t *pat_lex;       /* per pattern: index into lex, or RULES_NO_LEX */
-    rules_lex *lex;
-    uint32_t n_lex;
-    rules_lexicon lexicon;
-
-    /* A trained model (rules_model.c), or NULL. */
-    struct model *model;
-    polarity *model_pol;    /* per model class */
-    uint32_t *rule_model;   /* per rule: its "rule:ID" signal id, or none */
-    uint32_t model_lexneg, model_lexpos; /* "lexicon:negative|positive" */
-
-    /* Hashtag vocabulary (rules_vocab.c): the words of every phrase term,
-     * NUL-separated, and an open-addressing index over them (slot: offset
-     * into vocab + 1, 0 empty) keyed by rules_vocab_hash. */
-    char *vocab;
-    size_t vocab_len;
-    uint32_t *vocab_slots;
-    uint64_t *vocab_hashes;
-    size_t vocab_mask;   /* slots - 1 (a power of two minus one) */
-    uint32_t vocab_max;  /* longest word, bytes */
-
-    hs_database_t *db;
-    uint64_t digest;
-    char version[17];
-    rules_stats stats;
-
-    /* Examples: rules_load.c stores them, src/ruletest/ runs them. Their
-     * file pointers are bound to files[] at the end of every load, parsed or
-     * from a snapshot (rules_load.c): a snapshot is keyed by the files'
-     * names and bytes, not by the directory they were read from. */
-    rules_example *examples;
-    uint32_t *example_file; /* per example: its file's load-order index */
-    size_t n_examples;
-    char **files;           /* "DIR/NAME.json" in load order; only kept when
-                               there are examples (strings in strs) */
-    size_t n_files;
-
-    char **strs; /* every string the ruleset owns (ids, names, tags, langs) */
-    size_t n_strs, cap_strs;
-};
+#include "rules/rules_layout.h"
 
 /* Grow *p (an array of elsize-byte items, *cap items allocated) so that it
  * holds at least need items. 0, or -1 when memory ran out. */
 int rules_vec_reserve(void *p, size_t *cap, size_t need, size_t elsize);
-
-uint64_t rules_fnv1a(uint64_t h, const void *data, size_t len);
-
-/* ---- reading files the loader and the cache did not write themselves ----
- * A rules directory or a cache directory may hold anything a name can:
- * a FIFO (open(2) blocks until a writer comes, forever), a device or a
- * symlink to one (/dev/zero never ends), a directory. Both readers go
- * through these two helpers, so neither can hang or be made to allocate
- * without bound. */
-
-/* One rule file may not be larger than this. A trained model
- * (earshot train) is the largest kind of rule file: tens of MB for a big
- * vocabulary. 256 MiB is far past any real one and still bounds what a
- * mistaken file (a growing log, a dump) can make a load allocate, twice
- * over while jansson holds its tree. */
-#define RULES_FILE_MAX_MIB 256
-#define RULES_FILE_MAX ((size_t)RULES_FILE_MAX_MIB << 20)
 
 /* Error messages quote the analyst's strings (terms, ids, keys) cut to
  * this many bytes: a 1 MB phrase quoted whole filled the caller's error
@@ -189,21 +42,6 @@ typedef struct rules_quote_buf {
  * (never half a UTF-8 character) and "..." in q. One q per quoted string
  * of a message. */
 const char *rules_quote(rules_quote_buf *q, const char *s);
-
-#define RULES_FNV_OFFSET 0xcbf29ce484222325ULL
-
-/* String -> uint32 map (open addressing; keys copied). Used for duplicate
- * ids and for pattern de-duplication. */
-typedef struct rules_map {
-    struct rules_map_slot *slots;
-    size_t cap, n;
-} rules_map;
-
-void rules_map_free(rules_map *m);
-/* Returns the value stored for key, or UINT32_MAX. */
-uint32_t rules_map_get(const rules_map *m, const char *key, size_t len);
-/* Insert key -> val (key must not be present). 0, or -1 when out of memory. */
-int rules_map_put(rules_map *m, const char *key, size_t len, uint32_t val);
 
 /* Source positions of the values and keys of one parsed JSON document,
  * recovered by re-scanning the raw bytes alongside the jansson tree (jansson
@@ -277,7 +115,7 @@ typedef struct rules_ld {
     uint32_t file; /* index of the file being read */
     rules_posmap pm;
 
-    rules_map brand_ids, rule_ids, pat_ids;
+    base_map brand_ids, rule_ids, pat_ids;
     rules_ld_pattern *pats; /* rs->n_patterns of them */
     size_t cap_pats;
     rules_ld_loc *brand_loc, *rule_loc;
@@ -300,6 +138,22 @@ typedef struct rules_ld {
     const rules_load_opts *opts; /* never NULL (zeroed when the caller gave none) */
 } rules_ld;
 
+/* ---- rules_dir.c ---- */
+/* The *.json names of ld->dir, sorted; ld->err when none or unreadable. */
+int rules_ld_list_dir(rules_ld *ld, char ***names, size_t *n);
+/* ld->paths = "DIR/NAME" for each name (freed with ld). */
+int rules_ld_set_paths(rules_ld *ld, char *const *names, size_t n);
+/* One rule file's bytes (bounded, regular files only). 0, or -1 with ld->err. */
+int rules_ld_read(rules_ld *ld, const char *path, char **buf, size_t *len);
+/* The digest rules_ld_file computes, without parsing: the snapshot key. */
+int rules_ld_files_digest(rules_ld *ld, char *const *names, size_t n, uint64_t *digest);
+
+/* ---- rules_load.c ---- */
+/* Parse ld->paths[ld->file] (named name) into ld->rs. 0, or -1 with ld->err. */
+int rules_ld_file(rules_ld *ld, const char *name);
+/* Resolve "when.brands" names once every file is read. 0, or -1 with ld->err. */
+int rules_ld_resolve(rules_ld *ld);
+
 /* Format "FILE:LINE:COL: message" into ld->err. Returns -1. */
 int rules_ld_fail(rules_ld *ld, uint32_t file, int line, int col,
                   const char *fmt, ...)
@@ -312,15 +166,7 @@ void rules_ld_where(rules_ld *ld, const json_t *v, const json_t *parent,
 int rules_ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
                         const char *what);
 
-/* ---- rules_vocab.c ---- */
-#define RULES_VOCAB_HASH0 0xcbf29ce484222325ULL
-/* FNV-1a step, so a caller can hash a word while extending it. */
-static inline uint64_t rules_vocab_step(uint64_t h, unsigned char c)
-{
-    return (h ^ c) * 0x100000001b3ULL;
-}
-/* Is s[0..len) (hashed to h with rules_vocab_step) a vocabulary word? */
-bool rules_vocab_has(const ruleset *rs, uint64_t h, const char *s, size_t len);
+/* ---- rules_vocab.c (rules_vocab_has is in rules_layout.h) ---- */
 /* Build rs->vocab from the phrase patterns, then its index. 0 or -1 (OOM). */
 int rules_ld_vocab(rules_ld *ld);
 /* (Re)build the index over rs->vocab (also after a snapshot read). */

@@ -1,5 +1,5 @@
 /*
- * rules_load: a directory of rule files -> a validated ruleset (then
+ * rules_load: rule files (JSON) -> a validated ruleset (then
  * rules_compile.c builds its database).
  *
  * Every error names FILE:LINE:COL and what to do. JSON syntax errors come
@@ -9,22 +9,21 @@
  * file in step with its jansson tree and records where every value starts.
  * Columns count characters, as jansson's do.
  *
- * Files are read in name order (strcmp), so ids, indices and the version
- * digest are the same on every machine.
+ * This file reads one rule file's JSON into the loader's state
+ * (rules_ld_file) and resolves names across files (rules_ld_resolve); which
+ * files, in what order, is rules_dir.c; the sequence snapshot -> parse ->
+ * compile -> snapshot is ruleset.c.
  *
  * Cost: load time only; dominated by hs_compile_multi, not by JSON.
  */
 #include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "base/base_edit.h"
+#include "base/base_err.h"
 #include "rules/rules_internal.h"
 #include "text/text.h"
 
@@ -59,7 +58,7 @@ int rules_ld_fail(rules_ld *ld, uint32_t file, int line, int col,
     if (n < 0 || (size_t)n >= ld->err_size)
         return -1;
     va_start(ap, fmt);
-    vsnprintf(ld->err + n, ld->err_size - (size_t)n, fmt, ap);
+    base_err_vset(ld->err + n, ld->err_size - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -105,30 +104,6 @@ void rules_ld_where(rules_ld *ld, const json_t *v, const json_t *parent,
     ld_where(ld, v, parent, key, line, col);
 }
 
-static size_t ld_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), d[33];
-    if (la > 31 || lb > 31)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        d[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = d[0];
-        d[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = d[j];
-            size_t best = prev + (a[i - 1] != b[j - 1]);
-            if (d[j] + 1 < best)
-                best = d[j] + 1;
-            if (d[j - 1] + 1 < best)
-                best = d[j - 1] + 1;
-            d[j] = best;
-            prev = cur;
-        }
-    }
-    return d[lb];
-}
-
 /* Refuse keys outside allowed[]; what names the object ("rule 'x'"). */
 static int ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
                          const char *what)
@@ -149,7 +124,7 @@ static int ld_check_keys(rules_ld *ld, json_t *obj, const char *const *allowed,
             continue;
         list[0] = 0;
         for (i = 0; allowed[i]; i++) {
-            if (!near && ld_edit_distance(key, allowed[i]) <= 2)
+            if (!near && base_edit_distance(key, allowed[i], 0) <= 2)
                 near = allowed[i];
             n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
                                   i ? ", " : "", allowed[i]);
@@ -203,7 +178,7 @@ static const char *ld_id(rules_ld *ld, json_t *obj, const char *kind,
 }
 
 /* Record the id's location; refuse a duplicate, naming both places. */
-static int ld_unique(rules_ld *ld, rules_map *ids, rules_ld_loc **locs,
+static int ld_unique(rules_ld *ld, base_map *ids, rules_ld_loc **locs,
                      size_t *cap, json_t *obj, const char *kind,
                      const char *id, uint32_t index)
 {
@@ -212,7 +187,7 @@ static int ld_unique(rules_ld *ld, rules_map *ids, rules_ld_loc **locs,
     uint32_t prev;
 
     ld_where(ld, v, obj, "id", &here.line, &here.col);
-    prev = rules_map_get(ids, id, strlen(id));
+    prev = base_map_get(ids, id, strlen(id));
     if (prev != UINT32_MAX) {
         rules_ld_loc *p = &(*locs)[prev];
         rules_quote_buf q;
@@ -224,7 +199,7 @@ static int ld_unique(rules_ld *ld, rules_map *ids, rules_ld_loc **locs,
                              kind);
     }
     if (rules_vec_reserve(locs, cap, (size_t)index + 1, sizeof(**locs)) != 0 ||
-        rules_map_put(ids, id, strlen(id), index) != 0)
+        base_map_put(ids, id, strlen(id), index) != 0)
         return rules_ld_fail(ld, ld->file, here.line, here.col, "out of memory");
     (*locs)[index] = here;
     return 0;
@@ -655,41 +630,7 @@ static int ld_rule(rules_ld *ld, json_t *r, size_t index)
 
 /* ---- files ---- */
 
-/* Every read of a rule file (a load, the snapshot key, rules_dir_version)
- * comes here, so a FIFO, a device or an endless file fails the load with
- * its name instead of hanging it or eating memory: in `earshot run` that
- * would be the reload thread, stuck for good. */
-static int ld_read(rules_ld *ld, const char *path, char **buf, size_t *len)
-{
-    struct stat st;
-    int fd = base_file_open(path, &st), rc;
-
-    if (fd == -2)
-        return rules_ld_fail(ld, ld->file, 0, 0,
-                             "not a regular file (%s); rule files must be "
-                             "plain files", base_file_kind(st.st_mode));
-    if (fd < 0)
-        return rules_ld_fail(ld, ld->file, 0, 0,
-                             "cannot open: %s; check the file's permissions",
-                             strerror(errno));
-    rc = base_file_read(fd, (long long)st.st_size, RULES_FILE_MAX, buf, len);
-    if (rc != 0) {
-        int e = errno;
-        close(fd);
-        if (rc == -2)
-            return rules_ld_fail(ld, ld->file, 0, 0,
-                                 "larger than %d MiB; split it",
-                                 RULES_FILE_MAX_MIB);
-        if (e == ENOMEM)
-            return rules_ld_fail(ld, ld->file, 0, 0, "out of memory");
-        return rules_ld_fail(ld, ld->file, 0, 0, "cannot read: %s",
-                             strerror(e));
-    }
-    close(fd);
-    return 0;
-}
-
-static int ld_file(rules_ld *ld, const char *name)
+int rules_ld_file(rules_ld *ld, const char *name)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -697,12 +638,12 @@ static int ld_file(rules_ld *ld, const char *name)
     json_t *root = NULL, *v;
     int rc = -1;
 
-    if (ld_read(ld, ld->paths[ld->file], &buf, &len) != 0)
+    if (rules_ld_read(ld, ld->paths[ld->file], &buf, &len) != 0)
         return -1;
     /* The version digest covers names and bytes, so a rename or an edit
      * changes it; files are fed in load order. */
-    ld->rs->digest = rules_fnv1a(ld->rs->digest, name, strlen(name) + 1);
-    ld->rs->digest = rules_fnv1a(ld->rs->digest, buf, len);
+    ld->rs->digest = base_fnv1a(ld->rs->digest, name, strlen(name) + 1);
+    ld->rs->digest = base_fnv1a(ld->rs->digest, buf, len);
 
     root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
@@ -763,51 +704,11 @@ out:
     return rc;
 }
 
-static int ld_name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int ld_list_dir(rules_ld *ld, char ***names, size_t *n)
-{
-    DIR *d = opendir(ld->dir);
-    struct dirent *de;
-    size_t cap = 0;
-
-    *names = NULL;
-    *n = 0;
-    if (!d)
-        return rules_ld_fail(ld, UINT32_MAX, 0, 0,
-                             "cannot open rules directory: %s; check the path "
-                             "and its permissions", strerror(errno));
-    while ((de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        /* Skip hidden files: editors leave ".#x.json" lock files. */
-        if (de->d_name[0] == '.' || len < 6 ||
-            strcmp(de->d_name + len - 5, ".json") != 0)
-            continue;
-        if (rules_vec_reserve(names, &cap, *n + 1, sizeof(**names)) != 0 ||
-            !((*names)[*n] = strdup(de->d_name))) {
-            closedir(d);
-            return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory");
-        }
-        (*n)++;
-    }
-    closedir(d);
-    if (*n == 0)
-        return rules_ld_fail(ld, UINT32_MAX, 0, 0,
-                             "no *.json rule files in this directory; add one "
-                             "(see rules/ in the source tree) or point to the "
-                             "right directory");
-    qsort(*names, *n, sizeof(**names), ld_name_cmp);
-    return 0;
-}
-
-static int ld_resolve(rules_ld *ld)
+int rules_ld_resolve(rules_ld *ld)
 {
     for (size_t i = 0; i < ld->n_wb; i++) {
         rules_ld_when_brand *wb = &ld->wb[i];
-        uint32_t b = rules_map_get(&ld->brand_ids, wb->name, strlen(wb->name));
+        uint32_t b = base_map_get(&ld->brand_ids, wb->name, strlen(wb->name));
         rules_quote_buf qr, qb;
         if (b == UINT32_MAX)
             return rules_ld_fail(ld, wb->loc.file, wb->loc.line, wb->loc.col,
@@ -821,212 +722,3 @@ static int ld_resolve(rules_ld *ld)
     return 0;
 }
 
-static void ld_free(rules_ld *ld)
-{
-    for (size_t i = 0; i < ld->n_paths; i++)
-        free(ld->paths[i]);
-    free(ld->paths);
-    rules_posmap_free(&ld->pm);
-    rules_map_free(&ld->brand_ids);
-    rules_map_free(&ld->rule_ids);
-    rules_map_free(&ld->pat_ids);
-    rules_ld_patterns_free(ld);
-    free(ld->brand_loc);
-    free(ld->rule_loc);
-    free(ld->brand_refs);
-    free(ld->lex_loc);
-    for (size_t i = 0; i < ld->n_wb; i++)
-        free(ld->wb[i].name);
-    free(ld->wb);
-    free(ld->buf);
-    if (ld->tn)
-        text_norm_free(ld->tn);
-}
-
-static double ld_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-ruleset *ruleset_load(const char *dir, char *err, size_t err_size)
-{
-    return ruleset_load_opts(dir, NULL, err, err_size);
-}
-
-/* ld->paths = "DIR/NAME" for each name (ld_free releases them). */
-static int ld_set_paths(rules_ld *ld, char *const *names, size_t n)
-{
-    if (!(ld->paths = calloc(n ? n : 1, sizeof(*ld->paths))))
-        return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(ld->dir) + strlen(names[i]) + 2;
-        if (!(ld->paths[i] = malloc(len)))
-            return rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory");
-        snprintf(ld->paths[i], len, "%s/%s", ld->dir, names[i]);
-        ld->n_paths++;
-    }
-    return 0;
-}
-
-/* The digest ld_file() will compute (names and bytes, in load order),
- * without parsing: the snapshot key. ld->paths must be set. */
-static int ld_files_digest(rules_ld *ld, char *const *names, size_t n, uint64_t *digest)
-{
-    uint64_t d = RULES_FNV_OFFSET;
-
-    for (size_t i = 0; i < n; i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        ld->file = (uint32_t)i;
-        if (ld_read(ld, ld->paths[i], &buf, &len) != 0)
-            return -1;
-        d = rules_fnv1a(d, names[i], strlen(names[i]) + 1);
-        d = rules_fnv1a(d, buf, len);
-        free(buf);
-    }
-    *digest = d;
-    return 0;
-}
-
-ruleset *ruleset_load_opts(const char *dir, const rules_load_opts *opts,
-                           char *err, size_t err_size)
-{
-    static const rules_load_opts no_opts;
-    rules_ld ld;
-    char **names = NULL;
-    size_t n_names = 0;
-    ruleset *rs = NULL;
-    double t0 = ld_now();
-
-    memset(&ld, 0, sizeof(ld));
-    ld.opts = opts ? opts : &no_opts;
-    if (ld.opts->cache_hit)
-        *ld.opts->cache_hit = false;
-    if (ld.opts->warn && ld.opts->warn_size)
-        ld.opts->warn[0] = 0;
-    ld.err = err;
-    ld.err_size = err_size;
-    ld.dir = dir ? dir : "(null)";
-    if (err && err_size)
-        err[0] = 0;
-    ld.rs = rs = calloc(1, sizeof(*rs));
-    ld.tn = text_norm_new();
-    if (!rs || !ld.tn) {
-        rules_ld_fail(&ld, UINT32_MAX, 0, 0, "out of memory");
-        goto err;
-    }
-    atomic_init(&rs->refs, 1);
-    rs->digest = RULES_FNV_OFFSET;
-    rules_lexicon_defaults(&rs->lexicon);
-    ld.lex_settings_file = UINT32_MAX;
-    if (!dir) {
-        rules_ld_fail(&ld, UINT32_MAX, 0, 0, "no rules directory given");
-        goto err;
-    }
-    if (ld_list_dir(&ld, &names, &n_names) != 0)
-        goto err;
-    if (ld_set_paths(&ld, names, n_names) != 0)
-        goto err;
-    /* Unchanged files: the whole ruleset from the cache, no parsing. */
-    if (ld.opts->cache_dir && !ld.opts->no_snapshot) {
-        uint64_t digest;
-        double t1 = ld_now();
-        ruleset *snap;
-        if (ld_files_digest(&ld, names, n_names, &digest) != 0)
-            goto err;
-        snap = rules_snapshot_get(ld.opts->cache_dir, digest, n_names, ld.opts->warn,
-                                  ld.opts->warn_size);
-        if (snap) {
-            ruleset_free_parts(rs);
-            rs = ld.rs = snap;
-            rs->stats.cache_s = ld_now() - t1;
-            rs->stats.load_s = ld_now() - t0;
-            rs->stats.parse_s = rs->stats.load_s - rs->stats.cache_s;
-            if (ld.opts->cache_hit)
-                *ld.opts->cache_hit = true;
-            goto done;
-        }
-    }
-    for (size_t i = 0; i < n_names; i++) {
-        ld.file = (uint32_t)i;
-        if (ld_file(&ld, names[i]) != 0)
-            goto err;
-    }
-    if (ld_resolve(&ld) != 0 || rules_ld_compile(&ld) != 0)
-        goto err;
-    /* parse_s: everything but the database (compile or cache). */
-    rs->stats.load_s = ld_now() - t0;
-    rs->stats.parse_s = rs->stats.load_s - rs->stats.compile_s - rs->stats.cache_s;
-    if (ld.opts->cache_hit)
-        *ld.opts->cache_hit = rs->stats.from_cache;
-
-    rs->stats.n_files = n_names;
-    rs->stats.n_brands = rs->n_brands;
-    rs->stats.n_rules = rs->n_rules;
-    rs->stats.n_patterns = rs->n_patterns;
-    /* A model is re-read from its file on every load (no snapshot: its
-     * weights would double the entry); its n-grams' database is cached. */
-    if (ld.opts->cache_dir && !ld.opts->no_snapshot && !rs->model &&
-        !ld.model_skipped) {
-        double t1 = ld_now();
-        rules_snapshot_put(ld.opts->cache_dir,
-                           ld.opts->cache_max_bytes ? ld.opts->cache_max_bytes
-                                                    : RULES_CACHE_MAX_DEFAULT,
-                           rs, ld.opts->warn, ld.opts->warn_size);
-        rs->stats.cache_s += ld_now() - t1;
-    }
-done:
-    if (rules_ld_bind_files(&ld) != 0)
-        goto err;
-    snprintf(rs->version, sizeof(rs->version), "%012llx",
-             (unsigned long long)(rs->digest >> 16));
-    for (size_t i = 0; i < n_names; i++)
-        free(names[i]);
-    free(names);
-    ld_free(&ld);
-    return rs;
-err:
-    for (size_t i = 0; i < n_names; i++)
-        free(names[i]);
-    free(names);
-    ld_free(&ld);
-    if (rs)
-        ruleset_free_parts(rs);
-    return NULL;
-}
-
-int rules_dir_version(const char *dir, char *version, size_t version_size,
-                      char *err, size_t err_size)
-{
-    rules_ld ld;
-    char **names = NULL;
-    size_t n_names = 0;
-    uint64_t digest;
-    int rc = -1;
-
-    memset(&ld, 0, sizeof(ld));
-    ld.err = err;
-    ld.err_size = err_size;
-    ld.dir = dir ? dir : "(null)";
-    if (err && err_size)
-        err[0] = 0;
-    if (!dir) {
-        rules_ld_fail(&ld, UINT32_MAX, 0, 0, "no rules directory given");
-        return -1;
-    }
-    /* Same bytes, same order as ld_file(), so equal versions mean equal
-     * files. */
-    if (ld_list_dir(&ld, &names, &n_names) != 0 || ld_set_paths(&ld, names, n_names) != 0 ||
-        ld_files_digest(&ld, names, n_names, &digest) != 0)
-        goto out;
-    snprintf(version, version_size, "%012llx", (unsigned long long)(digest >> 16));
-    rc = 0;
-out:
-    for (size_t i = 0; i < n_names; i++)
-        free(names[i]);
-    free(names);
-    ld_free(&ld);
-    return rc;
-}

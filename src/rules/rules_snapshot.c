@@ -71,25 +71,25 @@ typedef struct snap_example {
 
 static uint64_t snap_key(uint64_t digest)
 {
-    uint64_t h = RULES_FNV_OFFSET;
+    uint64_t h = BASE_FNV_OFFSET;
     uint32_t scheme = SNAPSHOT_SCHEME;
     const char *ver = hs_version();
     hs_platform_info_t plat;
     struct stat st;
 
-    h = rules_fnv1a(h, "snapshot", 9);
-    h = rules_fnv1a(h, &scheme, sizeof(scheme));
-    h = rules_fnv1a(h, &digest, sizeof(digest));
-    h = rules_fnv1a(h, ver, strlen(ver) + 1);
+    h = base_fnv1a(h, "snapshot", 9);
+    h = base_fnv1a(h, &scheme, sizeof(scheme));
+    h = base_fnv1a(h, &digest, sizeof(digest));
+    h = base_fnv1a(h, ver, strlen(ver) + 1);
     memset(&plat, 0, sizeof(plat));
     if (hs_populate_platform(&plat) == HS_SUCCESS) {
-        h = rules_fnv1a(h, &plat.tune, sizeof(plat.tune));
-        h = rules_fnv1a(h, &plat.cpu_features, sizeof(plat.cpu_features));
+        h = base_fnv1a(h, &plat.tune, sizeof(plat.tune));
+        h = base_fnv1a(h, &plat.cpu_features, sizeof(plat.cpu_features));
     }
     if (stat("/proc/self/exe", &st) == 0) {
         uint64_t id[5] = {(uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
                           (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec};
-        h = rules_fnv1a(h, id, sizeof(id));
+        h = base_fnv1a(h, id, sizeof(id));
     }
     return h;
 }

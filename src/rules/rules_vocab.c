@@ -87,14 +87,14 @@ static bool vocab_alnum(unsigned char c)
 }
 
 /* Append word w[0..len) to the blob unless seen holds it already. */
-static int vocab_add(ruleset *rs, size_t *cap, rules_map *seen, const char *w,
+static int vocab_add(ruleset *rs, size_t *cap, base_map *seen, const char *w,
                      size_t len)
 {
     if (len == 0 || len > 32 || (len == 1 && w[0] != 'a' && w[0] != 'i'))
         return 0;
-    if (rules_map_get(seen, w, len) != UINT32_MAX)
+    if (base_map_get(seen, w, len) != UINT32_MAX)
         return 0;
-    if (rules_map_put(seen, w, len, 0) != 0 ||
+    if (base_map_put(seen, w, len, 0) != 0 ||
         rules_vec_reserve(&rs->vocab, cap, rs->vocab_len + len + 1, 1) != 0)
         return -1;
     memcpy(rs->vocab + rs->vocab_len, w, len);
@@ -108,7 +108,7 @@ int rules_ld_vocab(rules_ld *ld)
     ruleset *rs = ld->rs;
     size_t cap = 0;
     char word[33];
-    rules_map seen = {0};
+    base_map seen = {0};
     int rc = -1;
 
     for (uint32_t p = 0; p < rs->n_patterns; p++) {
@@ -144,6 +144,6 @@ int rules_ld_vocab(rules_ld *ld)
     }
     rc = rules_vocab_index(rs);
 out:
-    rules_map_free(&seen);
+    base_map_free(&seen);
     return rc == 0 ? 0 : rules_ld_fail(ld, UINT32_MAX, 0, 0, "out of memory");
 }

@@ -46,6 +46,8 @@
 
 #include <utf8proc.h>
 
+#include "base/base_swar.h"
+
 #define TEXT_NF_OPTIONS                                                    \
     ((utf8proc_option_t)(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE |            \
                          UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |          \
@@ -94,32 +96,11 @@ static const unsigned char text_ascii_nf[128] = {
     0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x20,
 };
 
-#define TEXT_ONES UINT64_C(0x0101010101010101)
-#define TEXT_HIGH UINT64_C(0x8080808080808080)
-
 /* High bit set in each byte of w (all < 0x80) that lies in lo..hi. */
 static inline uint64_t text_in_range(uint64_t w, unsigned lo, unsigned hi) {
-    uint64_t ge_lo = w + (0x80 - lo) * TEXT_ONES;
-    uint64_t gt_hi = w + (0x80 - hi - 1) * TEXT_ONES;
-    return ge_lo & ~gt_hi & TEXT_HIGH;
-}
-
-/* Bytes of the word before the first flagged one (t != 0). Byte order
- * decides which end of the word comes first; elsewhere answer 0 and let
- * the byte-at-a-time path take the word. */
-static inline size_t text_clean_prefix(uint64_t t) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (size_t)__builtin_ctzll(t) / 8;
-#else
-    (void)t;
-    return 0;
-#endif
-}
-
-/* Number of bytes of m with the high bit set (m has no other bits). */
-static inline unsigned text_count_high(uint64_t m) {
-    return (unsigned)(((m >> 7) * TEXT_ONES) >> 56);
+    uint64_t ge_lo = w + (0x80 - lo) * BASE_SWAR_ONES;
+    uint64_t gt_hi = w + (0x80 - hi - 1) * BASE_SWAR_ONES;
+    return ge_lo & ~gt_hi & BASE_SWAR_HIGH;
 }
 
 text_norm *text_norm_new(void) {
@@ -217,7 +198,7 @@ bool text_utf8_valid(const char *s, size_t len) {
         while ((size_t)(end - p) >= 8) {
             uint64_t w;
             memcpy(&w, p, 8);
-            if (w & TEXT_HIGH)
+            if (w & BASE_SWAR_HIGH)
                 break;
             p += 8;
         }
@@ -261,11 +242,11 @@ static int text_norm_grow(text_norm *tn, size_t need) {
  * output are exact up to the first flagged byte, which is all that is used.
  */
 static inline uint64_t text_ascii_word(uint64_t w, uint64_t *out) {
-    uint64_t below_space = (w + (0x80 - 0x20) * TEXT_ONES) ^ TEXT_HIGH;
-    uint64_t is_del = ((w ^ (0x7F * TEXT_ONES)) + 0x7F * TEXT_ONES) ^ TEXT_HIGH;
+    uint64_t below_space = (w + (0x80 - 0x20) * BASE_SWAR_ONES) ^ BASE_SWAR_HIGH;
+    uint64_t is_del = ((w ^ (0x7F * BASE_SWAR_ONES)) + 0x7F * BASE_SWAR_ONES) ^ BASE_SWAR_HIGH;
     uint64_t upper = text_in_range(w, 'A', 'Z');
     *out = w | (upper >> 2); /* 0x80 >> 2 == 0x20, the case bit */
-    return (w | below_space | is_del) & TEXT_HIGH;
+    return (w | below_space | is_del) & BASE_SWAR_HIGH;
 }
 
 /*
@@ -386,7 +367,7 @@ int text_normalize(text_norm *tn, const char *s, size_t len,
             uint64_t t = text_ascii_word(w, &nf);
             memcpy(dst + o, &nf, 8); /* only the clean prefix counts */
             if (t) {
-                size_t k = text_clean_prefix(t);
+                size_t k = base_swar_clean_prefix(t);
                 p += k;
                 o += k;
                 break;
@@ -490,18 +471,18 @@ text_shout text_shouting(const char *s, size_t len) {
         while ((size_t)(end - p) >= 8 && *p < 0x80) {
             uint64_t w;
             memcpy(&w, p, 8);
-            uint64_t bang = w ^ ('!' * TEXT_ONES);
+            uint64_t bang = w ^ ('!' * BASE_SWAR_ONES);
             /* Lowest flagged byte is exact (borrows only run upwards). */
-            uint64_t t = (w & TEXT_HIGH) |
-                         ((bang - TEXT_ONES) & ~bang & TEXT_HIGH);
-            size_t k = t ? text_clean_prefix(t) : 8;
+            uint64_t t = (w & BASE_SWAR_HIGH) |
+                         ((bang - BASE_SWAR_ONES) & ~bang & BASE_SWAR_HIGH);
+            size_t k = t ? base_swar_clean_prefix(t) : 8;
             if (k == 0)
                 break;
             uint64_t keep = k == 8 ? ~UINT64_C(0) : ~UINT64_C(0) >> (64 - 8 * k);
-            upper += text_count_high(text_in_range(w, 'A', 'Z') & keep);
+            upper += base_swar_count(text_in_range(w, 'A', 'Z') & keep);
             /* b | 0x20 is in a..z exactly when b is an ASCII letter. */
-            letters += text_count_high(
-                text_in_range(w | (0x20 * TEXT_ONES), 'a', 'z') & keep);
+            letters += base_swar_count(
+                text_in_range(w | (0x20 * BASE_SWAR_ONES), 'a', 'z') & keep);
             run = 0;
             p += k;
             if (k < 8)

@@ -33,15 +33,6 @@ GROUP = "it-kafka-faults"
 ARGS = ("-X", "consumer.session.timeout.ms=6000", "-X", "consumer.heartbeat.interval.ms=1000")
 
 
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
-
-
 class Stream:
     """The input so far: lines produced and where each landed."""
 
@@ -85,7 +76,7 @@ def main():
 
         a = rh.Earshot(earshot, cluster.bootstrap, GROUP, wd, name="a", args=ARGS)
         runs.append(a)
-        ck.check("a: assigned 4 partitions", wait_for(lambda: "4 in total" in a.text(), 60),
+        ck.check("a: assigned 4 partitions", rh.wait_for(lambda: "4 in total" in a.text(), 60),
                  a.tail())
 
         # 1. a broker dies mid-stream and comes back.
@@ -131,7 +122,7 @@ def main():
         b = rh.Earshot(earshot, cluster.bootstrap, GROUP, wd, name="b", args=ARGS)
         runs.append(b)
         ck.check("phase 3: a2 and b split the 4 partitions",
-                 wait_for(lambda: "2 in total" in b.text() and "2 left" in a2.text(), 60),
+                 rh.wait_for(lambda: "2 in total" in b.text() and "2 left" in a2.text(), 60),
                  "a2: %s\nb: %s" % (a2.tail(6), b.tail(6)))
 
         def kill_a2():
@@ -142,7 +133,7 @@ def main():
                  % (seen.get("a2"), seen.get("b")), seen.get("a2", 0) > 0 and seen.get("b", 0) > 0,
                  "")
         ck.check("phase 3: b took a2's partitions (4 in total)",
-                 wait_for(lambda: "4 in total" in b.text(), 60), b.tail(10))
+                 rh.wait_for(lambda: "4 in total" in b.text(), 60), b.tail(10))
         s.verify(ck, "phase 3 (two processes, one SIGKILLed)")
         ck.check("b: no delivery failed", "delivery to" not in b.text(), b.tail())
 

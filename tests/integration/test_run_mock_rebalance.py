@@ -16,7 +16,6 @@ usage: test_run_mock_rebalance.py EARSHOT_BINARY
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import run_helpers as rh  # noqa: E402
@@ -25,15 +24,6 @@ N, FIRST = 6000, 3000
 GROUP = "it-rebalance"
 SLOW = ["rtt 1 300", "rtt 2 300", "rtt 3 300"]
 ARGS = rh.MOCK_GROUP_ARGS + ("--set", "max.inflight.messages=200")
-
-
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
 
 
 def status_before(run, marker):
@@ -62,12 +52,12 @@ def main():
 
         a = rh.Earshot(earshot, broker.bootstrap, GROUP, wd, name="a", args=ARGS)
         runs.append(a)
-        ck.check("a: assigned 4 partitions alone", wait_for(lambda: "4 in total" in a.text(), 30),
+        ck.check("a: assigned 4 partitions alone", rh.wait_for(lambda: "4 in total" in a.text(), 30),
                  a.tail())
         b = rh.Earshot(earshot, broker.bootstrap, GROUP, wd, name="b", args=ARGS)
         runs.append(b)
         ck.check("cooperative-sticky: a revoked 2 and kept 2, b got 2",
-                 wait_for(lambda: "2 left" in a.text() and "2 in total" in b.text(), 40),
+                 rh.wait_for(lambda: "2 left" in a.text() and "2 in total" in b.text(), 40),
                  "a: %s\nb: %s" % (a.tail(8), b.tail(8)))
         st = status_before(a, "2 left")
         ck.check("a was busy when it gave 2 partitions away (status before: %r)" % (st,),
@@ -76,7 +66,7 @@ def main():
         positions = prod.positions()
         prod.close()
         ck.eq("input messages produced", N, len(positions))
-        wait_for(lambda: a.consumed() + b.consumed() >= 0.7 * N, 60)
+        rh.wait_for(lambda: a.consumed() + b.consumed() >= 0.7 * N, 60)
         ca, cb = a.consumed(), b.consumed()
         rc, took = b.signal_and_wait(signal.SIGTERM, timeout=35)
         ck.check("b stopped mid-stream (a consumed %d, b %d, of %d)" % (ca, cb, N),
@@ -84,7 +74,7 @@ def main():
         ck.eq("b: SIGTERM exit status", 0, rc)
         ck.check("b: SIGTERM exited within 10 s (took %.2f s)" % took, took < 10, "%.2f s" % took)
         ck.check("a took b's partitions back (4 in total)",
-                 wait_for(lambda: a.text().count("4 in total") >= 2, 60), a.tail(10))
+                 rh.wait_for(lambda: a.text().count("4 in total") >= 2, 60), a.tail(10))
         for cmd in SLOW:
             broker.cmd(cmd.rsplit(" ", 1)[0] + " 0")
         rh.collect_and_verify(ck, broker.bootstrap, exp, positions, exact=True, timeout=180)

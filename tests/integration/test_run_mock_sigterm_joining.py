@@ -18,7 +18,6 @@ usage: test_run_mock_sigterm_joining.py EARSHOT_BINARY
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import run_helpers as rh  # noqa: E402
@@ -27,10 +26,9 @@ GROUP = "it-sigterm-joining"
 ARGS = rh.MOCK_GROUP_ARGS
 
 
-def wait_for(run, text, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and text not in run.text() and run.alive():
-        time.sleep(0.1)
+def wait_for_log(run, text, timeout):
+    """text in run's log within timeout; gives up early if run exits."""
+    rh.wait_for(lambda: text in run.text() or not run.alive(), timeout)
     return text in run.text()
 
 
@@ -43,7 +41,7 @@ def main():
     try:
         run1 = rh.Earshot(earshot, broker.bootstrap, GROUP, wd, name="run1", args=ARGS)
         runs.append(run1)
-        ck.check("run1: got its partitions", wait_for(run1, "assigned 4 partition", 30),
+        ck.check("run1: got its partitions", wait_for_log(run1, "assigned 4 partition", 30),
                  run1.tail())
         run1.kill()
 
@@ -51,7 +49,7 @@ def main():
                           args=ARGS + ("--set", "log.level=debug", "-X", "consumer.debug=cgrp"))
         runs.append(run2)
         ck.check("run2: JoinGroup answered (the coordinator gave up on run1's session)",
-                 wait_for(run2, "JoinGroup response", 30), run2.tail())
+                 wait_for_log(run2, "JoinGroup response", 30), run2.tail())
         ck.check("run2: still waiting for its first assignment when signalled",
                  "INFO: assigned" not in run2.text(), run2.tail())
         rc, took = run2.signal_and_wait(signal.SIGTERM, timeout=30)
@@ -63,7 +61,7 @@ def main():
         run3 = rh.Earshot(earshot, broker.bootstrap, GROUP, wd, name="run3", args=ARGS)
         runs.append(run3)
         ck.check("run3: the group still works, all 4 partitions assigned",
-                 wait_for(run3, "assigned 4 partition", 40), run3.tail())
+                 wait_for_log(run3, "assigned 4 partition", 40), run3.tail())
         rc, took = run3.signal_and_wait(signal.SIGTERM, timeout=30)
         ck.eq("run3: SIGTERM after assignment: exit status", 0, rc)
     finally:

@@ -19,7 +19,6 @@ usage: test_run_mock_two_procs.py EARSHOT_BINARY
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import run_helpers as rh  # noqa: E402
@@ -28,15 +27,6 @@ N, FIRST = 9000, 5000
 GROUP = "it-two-procs"
 SLOW = ["rtt 1 300", "rtt 2 300", "rtt 3 300"]
 ARGS = rh.MOCK_GROUP_ARGS + ("--set", "max.inflight.messages=200")
-
-
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
 
 
 def main():
@@ -58,11 +48,11 @@ def main():
 
         a = rh.Earshot(earshot, broker.bootstrap, GROUP, wd, name="a", args=ARGS)
         runs.append(a)
-        ck.check("a: assigned 4 partitions alone", wait_for(lambda: "4 in total" in a.text(), 30),
+        ck.check("a: assigned 4 partitions alone", rh.wait_for(lambda: "4 in total" in a.text(), 30),
                  a.tail())
         b = rh.Earshot(earshot, broker.bootstrap, GROUP, wd, name="b", args=ARGS)
         runs.append(b)
-        split = wait_for(lambda: "2 left" in a.text() and "2 in total" in b.text(), 40)
+        split = rh.wait_for(lambda: "2 left" in a.text() and "2 in total" in b.text(), 40)
         ck.check("cooperative-sticky: a revoked 2 and kept 2, b got 2", split,
                  "a: %s\nb: %s" % (a.tail(8), b.tail(8)))
         text = a.text()
@@ -73,9 +63,9 @@ def main():
         positions = prod.positions()
         prod.close()
         ck.eq("input messages produced", N, len(positions))
-        ck.check("both consumed input", wait_for(lambda: a.consumed() > 0 and b.consumed() > 0, 20),
+        ck.check("both consumed input", rh.wait_for(lambda: a.consumed() > 0 and b.consumed() > 0, 20),
                  "a %d b %d" % (a.consumed(), b.consumed()))
-        wait_for(lambda: a.consumed() + b.consumed() >= FIRST + 0.3 * (N - FIRST), 60)
+        rh.wait_for(lambda: a.consumed() + b.consumed() >= FIRST + 0.3 * (N - FIRST), 60)
         ca, cb = a.consumed(), b.consumed()
         a.kill()
         ck.check("a SIGKILLed mid-stream (a consumed %d, b %d, of %d)" % (ca, cb, N),
@@ -83,7 +73,7 @@ def main():
         for cmd in SLOW:
             broker.cmd(cmd.rsplit(" ", 1)[0] + " 0")
         ck.check("b took a's partitions over (4 in total)",
-                 wait_for(lambda: "4 in total" in b.text(), 60), b.tail(10))
+                 rh.wait_for(lambda: "4 in total" in b.text(), 60), b.tail(10))
         rh.collect_and_verify(ck, broker.bootstrap, exp, positions, exact=False, timeout=180)
         ck.check("b still running", b.alive(), b.tail())
         rc, took = b.signal_and_wait(signal.SIGTERM, timeout=35)

@@ -115,58 +115,6 @@ static void test_respond_by_custom_targets(void **state) {
     { int64_t at; assert_int_equal(enrich_respond_by(&cfg, &p, 100, 0, &at), 0); }
 }
 
-static void assert_time(int64_t epoch, const char *want) {
-    char buf[21];
-    memset(buf, 'x', sizeof buf);
-    enrich_format_time(epoch, buf);
-    if (strcmp(buf, want) != 0)
-        fail_msg("format_time(%lld) = %s, want %s", (long long)epoch, buf, want);
-}
-
-static void test_format_time_exact(void **state) {
-    (void)state;
-    assert_time(0, "1970-01-01T00:00:00Z");
-    assert_time(-1, "1969-12-31T23:59:59Z");
-    assert_time(86399, "1970-01-01T23:59:59Z");
-    assert_time(86400, "1970-01-02T00:00:00Z");
-    assert_time(951782400, "2000-02-29T00:00:00Z");  /* leap: divisible by 400 */
-    assert_time(951868800, "2000-03-01T00:00:00Z");
-    assert_time(1709210096, "2024-02-29T12:34:56Z"); /* leap year */
-    assert_time(1709251200, "2024-03-01T00:00:00Z");
-    assert_time(1709164200 + 1800, "2024-02-29T00:20:00Z");
-    assert_time(4107542400 - 1, "2100-02-28T23:59:59Z"); /* 2100: not leap */
-    assert_time(4107542400, "2100-03-01T00:00:00Z");
-    assert_time(-2203891200 - 1, "1900-02-28T23:59:59Z"); /* 1900: not leap */
-    assert_time(-2203891200, "1900-03-01T00:00:00Z");
-    assert_time(2147483648, "2038-01-19T03:14:08Z");
-    assert_time(1704067199, "2023-12-31T23:59:59Z");
-    /* Outside four-digit years: clamped, never garbage. */
-    assert_time(INT64_C(253402300799), "9999-12-31T23:59:59Z");
-    assert_time(INT64_MAX, "9999-12-31T23:59:59Z");
-    assert_time(INT64_C(-62167219200), "0000-01-01T00:00:00Z");
-    assert_time(INT64_MIN, "0000-01-01T00:00:00Z");
-}
-
-/* Against libc's gmtime_r, every 1,000,003 s (about 11.6 days, so hours,
- * minutes and seconds vary) from 1900 to 2200. */
-static void test_format_time_vs_gmtime(void **state) {
-    (void)state;
-    char buf[21], want[80];
-    for (int64_t t = INT64_C(-2208988800); t < INT64_C(7258118400);
-         t += 1000003) {
-        time_t tt = (time_t)t;
-        struct tm tm;
-        assert_non_null(gmtime_r(&tt, &tm));
-        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec);
-        enrich_format_time(t, buf);
-        if (strcmp(buf, want) != 0)
-            fail_msg("format_time(%lld) = %s, gmtime says %s", (long long)t,
-                     buf, want);
-    }
-}
-
 /* ---- with the rule set ---- */
 
 static int setup_rules(void **state) {
@@ -507,8 +455,6 @@ int main(void) {
         cmocka_unit_test(test_config_default),
         cmocka_unit_test(test_respond_by_tiers),
         cmocka_unit_test(test_respond_by_custom_targets),
-        cmocka_unit_test(test_format_time_exact),
-        cmocka_unit_test(test_format_time_vs_gmtime),
     };
     const struct CMUnitTest with_rules[] = {
         cmocka_unit_test(test_polarity),

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "enrich/jbuf.h"
+#include "base/base_json.h"
 #include "text/text.h"
 
 #define FFFD "\xEF\xBF\xBD"

@@ -1025,26 +1025,6 @@ static void test_dates(void **state) {
     }
 }
 
-/* days_from_civil against a day-by-day walk from 1970 across 400 years. */
-static void test_days_from_civil(void **state) {
-    (void)state;
-    static const unsigned dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int64_t day = 0;
-    for (int64_t y = 1970; y < 2370; y++) {
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        for (unsigned m = 1; m <= 12; m++) {
-            unsigned n = dim[m - 1] + (m == 2 && leap);
-            for (unsigned d = 1; d <= n; d++, day++)
-                if (post_date_days_from_civil(y, m, d) != day)
-                    fail_msg("%lld-%02u-%02u: %lld, want %lld", (long long)y, m, d,
-                             (long long)post_date_days_from_civil(y, m, d),
-                             (long long)day);
-        }
-    }
-    assert_int_equal(post_date_days_from_civil(1969, 12, 31), -1);
-    assert_int_equal(post_date_days_from_civil(1600, 3, 1), -135080);
-}
-
 static void test_shape_names(void **state) {
     (void)state;
     assert_string_equal(post_shape_name(POST_SHAPE_TWITTER_V2), "twitter_v2");
@@ -1194,7 +1174,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_unicode_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dates, setup, teardown),
-        cmocka_unit_test(test_days_from_civil),
         cmocka_unit_test(test_shape_names),
         cmocka_unit_test_setup_teardown(test_random_mutations, setup, teardown),
     };

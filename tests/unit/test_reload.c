@@ -3,7 +3,7 @@
  * text continuously while the rules are swapped, refused and watched; every
  * result is checked against the ruleset that produced it.
  *
- * The workers scan with the ruleset's own database (rules_internal.h) rather
+ * The workers scan with the ruleset's own database (rules_layout.h) rather
  * than through match/ and engine/, which this module does not link: the
  * property under test is which ruleset a worker holds, not how it matches.
  * "old" and "new" rule sets find different words of the text, so a result
@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "reload/reload.h"
-#include "rules/rules_internal.h"
+#include "rules/rules_layout.h"
 
 #define TEXT "alpha beta gamma"
 

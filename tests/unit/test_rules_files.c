@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rules/rules_internal.h"
+#include "base/base_file.h"
+#include "rules/rules.h"
 
 #define HANG_S 20
 

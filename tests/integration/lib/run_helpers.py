@@ -48,6 +48,18 @@ def log(msg):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
 
+def wait_for(pred, timeout, interval=0.1):
+    """Polls pred() until it is true or timeout seconds have passed; returns
+    its last answer (asked once more at the deadline, so a condition that
+    became true during the last sleep is not missed on a slow machine)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(interval)
+    return bool(pred())
+
+
 class Checker:
     """Collects named checks; finish() prints the summary and gives the
     exit status. A failed check does not stop the test, so one run shows

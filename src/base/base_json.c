@@ -1,5 +1,5 @@
 /*
- * jbuf: growable buffer + JSON writer (contract in jbuf.h).
+ * base_json: the JSON writer on base_buf (contract in base_json.h).
  *
  * Strings are written in one pass: the worst case (every byte a control
  * character, 6 bytes out) is reserved up front, so the copy loop never
@@ -12,55 +12,12 @@
  * control characters. DEL and everything above U+007F are copied as they
  * are (valid JSON; consumers get the original characters back).
  */
-#include "enrich/jbuf.h"
+#include "base/base_json.h"
 
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
-#define JBUF_ONES UINT64_C(0x0101010101010101)
-#define JBUF_HIGH UINT64_C(0x8080808080808080)
-#define JBUF_MIN_CAP 256
-
-void jbuf_init(jbuf *b) {
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
-}
-
-void jbuf_free(jbuf *b) {
-    free(b->data);
-    jbuf_init(b);
-}
-
-int jbuf_reserve(jbuf *b, size_t extra) {
-    if (extra <= b->cap - b->len)
-        return 0;
-    if (extra > SIZE_MAX - b->len)
-        return -1;
-    size_t need = b->len + extra;
-    size_t cap = b->cap < JBUF_MIN_CAP ? JBUF_MIN_CAP : b->cap;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *data = realloc(b->data, cap);
-    if (!data)
-        return -1;
-    b->data = data;
-    b->cap = cap;
-    return 0;
-}
-
-int jbuf_raw(jbuf *b, const char *s, size_t len) {
-    if (jbuf_reserve(b, len) != 0)
-        return -1;
-    if (len)
-        memcpy(b->data + b->len, s, len);
-    b->len += len;
-    return 0;
-}
-
-int jbuf_cstr(jbuf *b, const char *s) {
-    return jbuf_raw(b, s, strlen(s));
-}
+#include "base/base_swar.h"
 
 int jbuf_bool(jbuf *b, int v) {
     return v ? jbuf_raw(b, "true", 4) : jbuf_raw(b, "false", 5);
@@ -105,24 +62,12 @@ int jbuf_int(jbuf *b, int64_t v) {
  * trick can misreport only bytes above a true hit, so "any" and "lowest"
  * are exact. */
 static inline uint64_t jbuf_word_escapes(uint64_t w) {
-    uint64_t quote = w ^ ('"' * JBUF_ONES);
-    uint64_t bslash = w ^ ('\\' * JBUF_ONES);
-    uint64_t t = ((w - 0x20 * JBUF_ONES) & ~w) |
-                 ((quote - JBUF_ONES) & ~quote) |
-                 ((bslash - JBUF_ONES) & ~bslash);
-    return t & JBUF_HIGH;
-}
-
-/* Bytes of the word before the first flagged one (t != 0): where the slow
- * path must start. Byte order decides which end of the word comes first. */
-static inline size_t jbuf_clean_prefix(uint64_t t) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (size_t)__builtin_ctzll(t) / 8;
-#else
-    (void)t;
-    return 0;
-#endif
+    uint64_t quote = w ^ ('"' * BASE_SWAR_ONES);
+    uint64_t bslash = w ^ ('\\' * BASE_SWAR_ONES);
+    uint64_t t = ((w - 0x20 * BASE_SWAR_ONES) & ~w) |
+                 ((quote - BASE_SWAR_ONES) & ~quote) |
+                 ((bslash - BASE_SWAR_ONES) & ~bslash);
+    return t & BASE_SWAR_HIGH;
 }
 
 /* Writes the JSON escape for ASCII byte c (a control, '"' or '\\') at o;
@@ -194,7 +139,7 @@ static int jbuf_string(jbuf *b, const char *s, size_t len, int check_utf8) {
     const unsigned char *p = (const unsigned char *)(len ? s : "");
     const unsigned char *end = p + len;
     char *o = b->data + b->len;
-    uint64_t stop = check_utf8 ? JBUF_HIGH : 0;
+    uint64_t stop = check_utf8 ? BASE_SWAR_HIGH : 0;
 
     *o++ = '"';
     while (p < end) {
@@ -206,12 +151,12 @@ static int jbuf_string(jbuf *b, const char *s, size_t len, int check_utf8) {
             if (left >= 8) {
                 memcpy(&w, p, 8);
             } else { /* pad a short tail, so ids and tags take this path */
-                w = 'a' * JBUF_ONES;
+                w = 'a' * BASE_SWAR_ONES;
                 memcpy(&w, p, left);
             }
             uint64_t t = (w & stop) | jbuf_word_escapes(w);
             memcpy(o, &w, 8); /* only the clean prefix counts */
-            size_t k = t ? jbuf_clean_prefix(t) : 8;
+            size_t k = t ? base_swar_clean_prefix(t) : 8;
             if (k > left)
                 k = left;
             p += k;
