@@ -3,6 +3,8 @@
  */
 #include "cli/cli_common.h"
 
+#include "base/base_err.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,29 +83,11 @@ static int cli_same_dir(const char *a, const char *b)
     return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
 }
 
-static void cli_tried(char *err, size_t err_size, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void cli_tried(char *err, size_t err_size, size_t *len, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (*len >= err_size)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(err + *len, err_size - *len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *len += (size_t)n;
-}
-
 const char *cli_rules_dir(const char *given, const char *configured, char *err,
                           size_t err_size)
 {
     const char *env = getenv("EARSHOT_RULES");
     char exe_dir[4096], installed[4096];
-    size_t len = 0;
 
     if (given) {
         if (cli_is_dir(given))
@@ -140,15 +124,15 @@ const char *cli_rules_dir(const char *given, const char *configured, char *err,
     if (*exe_dir && cli_same_dir(exe_dir, EARSHOT_BUILD_DIR) && cli_is_dir(EARSHOT_SOURCE_RULES))
         return EARSHOT_SOURCE_RULES;
 #endif
-    cli_tried(err, err_size, &len, "no rules directory: tried --rules (not given), ");
+    base_err_set(err, err_size, "no rules directory: tried --rules (not given)");
     if (configured)
-        cli_tried(err, err_size, &len, "rules.dir (not set), ");
-    cli_tried(err, err_size, &len, "$EARSHOT_RULES (unset), ./rules (absent)");
+        base_err_append(err, err_size, ", ", "rules.dir (not set)");
+    base_err_append(err, err_size, ", ", "$EARSHOT_RULES (unset), ./rules (absent)");
     if (*installed)
-        cli_tried(err, err_size, &len, ", %s (absent)", installed);
+        base_err_append(err, err_size, ", ", "%s (absent)", installed);
     else
-        cli_tried(err, err_size, &len, ", the installed rules (/proc/self/exe unreadable)");
-    cli_tried(err, err_size, &len, "; give --rules DIR");
+        base_err_append(err, err_size, ", ", "the installed rules (/proc/self/exe unreadable)");
+    base_err_append(err, err_size, "; ", "give --rules DIR");
     return NULL;
 }
 

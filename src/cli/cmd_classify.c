@@ -20,7 +20,7 @@
 #include "cli/cli.h"
 #include "cli/cli_common.h"
 #include "engine/engine.h"
-#include "enrich/jbuf.h"
+#include "base/base_json.h"
 #include "model/model.h"
 #include "rules/rules.h"
 #include "ruletest/ruletest.h"

@@ -29,8 +29,9 @@
 
 extern char **environ;
 
-/* The CLI's one piece of mutable global state: a signal handler can reach
- * nothing else. Lock-free atomics are async-signal-safe. */
+/* The CLI's only mutable global state, the two things a signal handler
+ * must reach (it can reach nothing else): the stop flag and the reloader.
+ * Lock-free atomics are async-signal-safe. */
 static atomic_int run_stop;
 static reload *_Atomic run_reload;
 

@@ -6,7 +6,7 @@
  * Rate: a token bucket refilled every few milliseconds, so the posts arrive
  * spread over each second rather than in one burst per second; the mock
  * cluster keeps only ~5 MB per partition and is not throughput-grade
- * (shared/DESIGN.md), so the demo stays well below what it can take.
+ * (src/pipeline/broker.h), so the demo stays well below what it can take.
  *
  * Counting: a post counts as generated once the broker acknowledged it (a
  * delivery report without error), so "generated" is what the pipeline can

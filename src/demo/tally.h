@@ -11,7 +11,7 @@
  *   rejected topic  -> rejections by reason ("not JSON", "invalid UTF-8", ...)
  *
  * Events are parsed with jansson: the view reads a few hundred events a
- * second, far below where its cost would matter (shared/DESIGN.md).
+ * second, far below where its cost would matter.
  *
  * Thread-safety: none; one thread polls and reads a tally. Cost: one
  * json_loadb per event read.

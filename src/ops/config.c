@@ -6,6 +6,9 @@
  * values the program starts with cannot disagree.
  */
 #include "ops/config.h"
+
+#include "base/base_edit.h"
+#include "base/base_err.h"
 #include "base/base_file.h"
 
 #include <ctype.h>
@@ -199,7 +202,7 @@ static void config_err(char *err, size_t err_size, const char *origin, const cha
     if (n < 0 || (size_t)n >= err_size)
         return;
     va_start(ap, fmt);
-    vsnprintf(err + n, err_size - (size_t)n, fmt, ap);
+    base_err_vset(err + n, err_size - (size_t)n, fmt, ap);
     va_end(ap);
 }
 
@@ -209,32 +212,6 @@ static const config_def *config_find(const char *name)
         if (!strcmp(config_defs[i].name, name))
             return &config_defs[i];
     return NULL;
-}
-
-static size_t config_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[64], i, j;
-
-    if (la >= 63 || lb >= 63)
-        return (size_t)-1;
-    for (j = 0; j <= lb; j++)
-        row[j] = j;
-    for (i = 1; i <= la; i++) {
-        size_t diag = row[0], tmp;
-        row[0] = i;
-        for (j = 1; j <= lb; j++) {
-            size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
-                                  tolower((unsigned char)b[j - 1]));
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            tmp = row[j];
-            row[j] = best;
-            diag = tmp;
-        }
-    }
-    return row[lb];
 }
 
 const char *config_suggest(const char *name)
@@ -249,7 +226,7 @@ const char *config_suggest(const char *name)
         /* "group" for "group.id": a key missing its last part */
         if (n && !strncmp(config_defs[i].name, name, n) && config_defs[i].name[n] == '.')
             return config_defs[i].name;
-        d = config_distance(name, config_defs[i].name);
+        d = base_edit_distance(name, config_defs[i].name, 1);
         if (d < best_d) {
             best_d = d;
             best = config_defs[i].name;

@@ -6,6 +6,8 @@
  */
 #include "ops/metrics.h"
 
+#include "base/base_err.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,24 +77,13 @@ metrics_reject metrics_reject_classify(const char *reason)
 /* ---------------------------------------------------------------------- */
 /* registry                                                                */
 
-void metrics_set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !err_size)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 metrics *metrics_new(unsigned n_shards, char *err, size_t err_size)
 {
     metrics *m;
     unsigned i;
 
     if (n_shards == 0 || n_shards > METRICS_MAX_SHARDS) {
-        metrics_set_err(err, err_size,
+        base_err_set(err, err_size,
                 "metrics: %u shards requested; use one per counting thread, "
                 "1 to %d", n_shards, METRICS_MAX_SHARDS);
         return NULL;
@@ -116,7 +107,7 @@ metrics *metrics_new(unsigned n_shards, char *err, size_t err_size)
     return m;
 
 oom:
-    metrics_set_err(err, err_size, "metrics: out of memory creating the registry");
+    base_err_set(err, err_size, "metrics: out of memory creating the registry");
     if (m)
         free(m->shards);
     free(m);
@@ -288,7 +279,7 @@ int metrics_rule_series_parse(const char *spec, long *top, char *err, size_t err
             return 0;
         }
     }
-    metrics_set_err(err, err_size, "must be all, off or top:N with N 1..1000000, got '%s'",
+    base_err_set(err, err_size, "must be all, off or top:N with N 1..1000000, got '%s'",
                     spec);
     return -1;
 }
@@ -416,13 +407,13 @@ static int intern_all(idmap *im, const char *what, size_t n,
     for (i = 0; i < n; i++) {
         long s;
         if (!ids[i] || !ids[i][0]) {
-            metrics_set_err(err, err_size, "metrics: %s #%zu has an empty id; every "
+            base_err_set(err, err_size, "metrics: %s #%zu has an empty id; every "
                     "%s needs a stable id to be counted", what, i, what);
             goto err;
         }
         s = idmap_intern(im, ids[i]);
         if (s < 0) {
-            metrics_set_err(err, err_size, "metrics: out of memory registering %s ids",
+            base_err_set(err, err_size, "metrics: out of memory registering %s ids",
                     what);
             goto err;
         }
@@ -430,12 +421,12 @@ static int intern_all(idmap *im, const char *what, size_t n,
     }
     seen = calloc(im->n ? im->n : 1, 1);
     if (!seen) {
-        metrics_set_err(err, err_size, "metrics: out of memory registering %s ids", what);
+        base_err_set(err, err_size, "metrics: out of memory registering %s ids", what);
         goto err;
     }
     for (i = 0; i < n; i++) {
         if (seen[series[i]]++) {
-            metrics_set_err(err, err_size, "metrics: %s id '%s' appears twice; ids must "
+            base_err_set(err, err_size, "metrics: %s id '%s' appears twice; ids must "
                     "be unique to name one series each", what, ids[i]);
             goto err;
         }
@@ -501,7 +492,7 @@ metrics_rules *metrics_rules_new(metrics *m, const char *version,
     return mr;
 
 oom:
-    metrics_set_err(err, err_size, "metrics: out of memory registering %zu rules and "
+    base_err_set(err, err_size, "metrics: out of memory registering %zu rules and "
             "%zu brands", n_rules, n_brands);
     if (mr)
         gen_free(mr);

@@ -129,8 +129,6 @@ void metrics_process_read(metrics_process *out);
 extern const char *const metrics_route_names[METRICS_ROUTE_COUNT];
 extern const char *const metrics_reject_names[METRICS_REJECT_COUNT];
 
-void metrics_set_err(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Slot `slot` of a generation, summed over all rows (relaxed loads). */
 uint64_t metrics_gen_sum(const metrics_rules *mr, size_t slot);
 /* Orders (topic, partition) pairs: topic, then partition. */

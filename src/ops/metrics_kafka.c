@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ops/metrics_internal.h"
+#include "base/base_err.h"
 
 /* ---------------------------------------------------------------------- */
 /* librdkafka statistics                                                   */
@@ -120,19 +121,19 @@ int metrics_kafka_stats(metrics *m, const char *json, size_t len,
 
     root = json_loadb(json, len, 0, &jerr);
     if (!root) {
-        metrics_set_err(err, err_size, "metrics: librdkafka statistics are not JSON "
+        base_err_set(err, err_size, "metrics: librdkafka statistics are not JSON "
                 "(%s, line %d); pass the stats_cb JSON unchanged", jerr.text,
                 jerr.line);
         goto err;
     }
     if (!json_is_object(root)) {
-        metrics_set_err(err, err_size, "metrics: librdkafka statistics are not a JSON "
+        base_err_set(err, err_size, "metrics: librdkafka statistics are not a JSON "
                 "object; pass the stats_cb JSON unchanged");
         goto err;
     }
     name = json_string_value(json_object_get(root, "name"));
     if (!name || !name[0]) {
-        metrics_set_err(err, err_size, "metrics: librdkafka statistics have no "
+        base_err_set(err, err_size, "metrics: librdkafka statistics have no "
                 "\"name\"; pass the stats_cb JSON unchanged");
         goto err;
     }
@@ -178,7 +179,7 @@ int metrics_kafka_stats(metrics *m, const char *json, size_t len,
     return 0;
 
 oom:
-    metrics_set_err(err, err_size, "metrics: out of memory reading librdkafka statistics");
+    base_err_set(err, err_size, "metrics: out of memory reading librdkafka statistics");
 err:
     json_decref(root);
     metrics_kclient_free(kc);

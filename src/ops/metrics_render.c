@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ops/metrics_internal.h"
+#include "base/base_buf.h"
 
 static const char *const lat_le[] = {
     "0.000005", "0.00001", "0.000025", "0.00005", "0.0001", "0.00025", "0.0005",
@@ -25,41 +26,24 @@ _Static_assert(sizeof(lat_le) / sizeof(lat_le[0]) == LAT_BUCKETS,
 /* ---------------------------------------------------------------------- */
 /* rendering                                                               */
 
+/* The page under construction: a base_buf with a sticky out-of-memory
+ * flag, so the many small writes of a render need no error checks and the
+ * render fails once at the end. Kept NUL-terminated (the page is a C
+ * string for the HTTP layer). */
 typedef struct sbuf {
-    char *p;
-    size_t len, cap;
+    base_buf b;
     int oom;
 } sbuf;
 
-static int sbuf_reserve(sbuf *s, size_t more)
-{
-    size_t cap;
-    char *p;
-
-    if (s->oom)
-        return -1;
-    if (s->len + more + 1 <= s->cap)
-        return 0;
-    cap = s->cap ? s->cap : 4096;
-    while (cap < s->len + more + 1)
-        cap *= 2;
-    p = realloc(s->p, cap);
-    if (!p) {
-        s->oom = 1;
-        return -1;
-    }
-    s->p = p;
-    s->cap = cap;
-    return 0;
-}
-
 static void sbuf_put(sbuf *s, const char *str, size_t n)
 {
-    if (sbuf_reserve(s, n))
+    if (s->oom || base_buf_reserve(&s->b, n + 1)) {
+        s->oom = 1;
         return;
-    memcpy(s->p + s->len, str, n);
-    s->len += n;
-    s->p[s->len] = '\0';
+    }
+    memcpy(s->b.data + s->b.len, str, n);
+    s->b.len += n;
+    s->b.data[s->b.len] = '\0';
 }
 
 static void sbuf_puts(sbuf *s, const char *str)
@@ -533,7 +517,8 @@ static void render_kafka(sbuf *s, const metrics *m)
 
 char *metrics_render(metrics *m, size_t *len)
 {
-    sbuf s = {0};
+    sbuf s = {.oom = 0};
+    base_buf_init(&s.b);
 
     pthread_mutex_lock(&m->lock);
     render_fixed(&s, m);
@@ -545,11 +530,11 @@ char *metrics_render(metrics *m, size_t *len)
     render_kafka(&s, m);
     render_build_and_process(&s, m);
     pthread_mutex_unlock(&m->lock);
-    if (s.oom || !s.p) {
-        free(s.p);
+    if (s.oom || !s.b.data) {
+        base_buf_free(&s.b);
         return NULL;
     }
     if (len)
-        *len = s.len;
-    return s.p;
+        *len = s.b.len;
+    return s.b.data;
 }

@@ -21,7 +21,7 @@
  * Each command answers "ok" or "error: <why>".
  *
  * It speaks the real wire protocol on loopback, so kcat and kafka-python
- * work against it. Limits (shared/DESIGN.md): each partition keeps only its
+ * work against it. Limits (librdkafka's rdkafka_mock.c): each partition keeps only its
  * newest BROKER_RETAIN_BYTES (and BROKER_RETAIN_BATCHES produce batches),
  * and it is not a throughput-grade broker under concurrent produce and
  * consume. The retention is librdkafka's, fixed in rdkafka_mock.c with no

@@ -3,6 +3,8 @@
  */
 #include "pipeline/output.h"
 
+#include "base/base_b64.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,31 +202,14 @@ bool output_post(output *o, ledger_job *job, const engine_output *out, int64_t n
     return false;
 }
 
-/* Kept here until src/base has one (issue 13). */
-static const char output_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* payload as a quoted base64 JSON string. */
 static int output_base64(jbuf *b, const unsigned char *s, size_t len)
 {
-    if (jbuf_reserve(b, (len + 2) / 3 * 4 + 2))
+    if (jbuf_reserve(b, BASE_B64_LEN(len) + 2))
         return -1;
     char *w = b->data + b->len;
     *w++ = '"';
-    size_t i = 0;
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-        *w++ = output_b64[v >> 18];
-        *w++ = output_b64[(v >> 12) & 63];
-        *w++ = output_b64[(v >> 6) & 63];
-        *w++ = output_b64[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 : 0);
-        *w++ = output_b64[v >> 18];
-        *w++ = output_b64[(v >> 12) & 63];
-        *w++ = i + 1 < len ? output_b64[(v >> 6) & 63] : '=';
-        *w++ = '=';
-    }
+    w += base_b64_encode(w, s, len);
     *w++ = '"';
     b->len = (size_t)(w - b->data);
     return 0;

@@ -40,7 +40,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "engine/engine.h"
-#include "enrich/jbuf.h"
+#include "base/base_json.h"
 #include "ops/config.h"
 #include "ops/log.h"
 #include "ops/metrics.h"

@@ -30,7 +30,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "engine/engine.h"
-#include "enrich/jbuf.h"
+#include "base/base_json.h"
 #include "ops/log.h"
 #include "pipeline/jobq.h"
 #include "pipeline/kconf.h"
