@@ -14,10 +14,15 @@ the binary under test lives in, then:
     /etc/earshot/earshot.conf passes `run --check`;
   - the installed unit: `systemd-analyze security --offline=yes` exposure
     <= 2.0 (where systemd-analyze exists), and ExecStart names /usr/bin;
-  - the unit's MemoryDenyWriteExecute=yes does not break earshot: the
-    installed binary runs a pipeline on the embedded broker under the
-    kernel's PR_SET_MDWE (the same W^X rule; Linux >= 6.3) with the shipped
-    config, and counts in = counts out.
+  - the unit's sandbox does not break earshot: the installed binary runs a
+    pipeline on the embedded broker, with the shipped config, under the
+    kernel mechanisms systemd would use for the unit's settings and counts
+    in = counts out: MemoryDenyWriteExecute as PR_SET_MDWE (the same W^X
+    rule; Linux >= 6.3), NoNewPrivileges, and SystemCallFilter as a seccomp
+    allow-list built from the unit's own SystemCallFilter= lines, expanded
+    by `systemd-analyze syscall-filter`, failing other calls with EPERM as
+    SystemCallErrorNumber= says. Not emulated: RestrictAddressFamilies,
+    the mount namespace (ProtectSystem, PrivateTmp), User=.
 
 usage: test_package_deb.py EARSHOT_BINARY
 """
@@ -26,10 +31,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import run_helpers as rh  # noqa: E402
@@ -87,6 +94,92 @@ def mdwe_preexec():
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_MDWE)")
+
+
+# --- SystemCallFilter= as systemd would install it (x86_64 only) ---------
+
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+AUDIT_ARCH_X86_64 = 0xC000003E
+RET_ALLOW, RET_EPERM = 0x7FFF0000, 0x00050000 | 1
+UNISTD = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h"
+
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint)]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+def unit_syscalls(unit_text):
+    """The set of syscall names the unit's SystemCallFilter= lines allow,
+    or None when systemd-analyze cannot expand the groups."""
+    r = sh(["systemd-analyze", "syscall-filter", "--no-pager"])
+    groups, cur = {}, None
+    for line in r.stdout.decode().splitlines():
+        if re.match(r"^@[\w-]+$", line):
+            cur = groups.setdefault(line, [])
+        elif cur is not None and re.match(r"^\s+@?[\w-]+$", line):
+            cur.append(line.strip())
+        elif not line.strip():
+            cur = None
+    if "@system-service" not in groups:
+        return None
+
+    def expand(name, seen=()):
+        if not name.startswith("@"):
+            return {name}
+        out = set()
+        for n in groups.get(name, ()):
+            if n not in seen:
+                out |= expand(n, seen + (name,))
+        return out
+    allowed = set()
+    for line in unit_text.splitlines():
+        m = re.match(r"^SystemCallFilter=(~?)(.*)$", line.strip())
+        if not m:
+            continue
+        names = set()
+        for n in m.group(2).split():
+            names |= expand(n)
+        if m.group(1):
+            allowed -= names
+        else:
+            allowed |= names
+    return allowed
+
+
+def seccomp_program(names):
+    nrs = {}
+    with open(UNISTD) as f:
+        for line in f:
+            m = re.match(r"#define __NR_(\w+)\s+(\d+)", line)
+            if m:
+                nrs[m.group(1)] = int(m.group(2))
+    allow = sorted(nrs[n] for n in names if n in nrs)
+    ins = [(0x20, 0, 0, 4),                      # A = arch
+           (0x15, 1, 0, AUDIT_ARCH_X86_64),      # native: skip the next
+           (0x06, 0, 0, RET_EPERM),
+           (0x20, 0, 0, 0)]                      # A = nr
+    for nr in allow:
+        ins += [(0x15, 0, 1, nr), (0x06, 0, 0, RET_ALLOW)]
+    ins.append((0x06, 0, 0, RET_EPERM))
+    arr = (SockFilter * len(ins))(*[SockFilter(*i) for i in ins])
+    return arr, len(allow)
+
+
+def sandbox_preexec(prog):
+    def preexec():
+        mdwe_preexec()
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+        fprog = SockFprog(len(prog), ctypes.cast(prog, ctypes.POINTER(SockFilter)))
+        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
+    return preexec
 
 
 def mdwe_supported():
@@ -240,15 +333,33 @@ def run(ck, earshot, build, tmp):
     # -- MemoryDenyWriteExecute: run the installed earshot under W^X
     mdwe = mdwe_supported()
     if mdwe is None:
-        rh.log("kernel without PR_SET_MDWE (< 6.3): W^X run skipped")
+        rh.log("kernel without PR_SET_MDWE (< 6.3): sandboxed run skipped")
+        return ck.finish()
+    ck.check("PR_SET_MDWE refuses a W+X mapping in a child after exec", mdwe)
+    names = unit_syscalls(text) if shutil.which("systemd-analyze") else None
+    if names is None or os.uname().machine != "x86_64" or not os.path.exists(UNISTD):
+        rh.log("no systemd-analyze syscall-filter or not x86_64: SystemCallFilter not emulated")
+        preexec = mdwe_preexec
     else:
-        ck.check("PR_SET_MDWE refuses a W+X mapping in a child after exec", mdwe)
-        if mdwe:
-            run_under_mdwe(ck, earshot, bin_, conf, cenv, tmp)
+        prog, n = seccomp_program(names)
+        rh.log("seccomp allow-list from the unit: %d system calls" % n)
+        for must_not in ("reboot", "mount", "setrlimit", "sched_setaffinity"):
+            ck.check("unit filter denies %s" % must_not, must_not not in names)
+        for must in ("epoll_wait", "futex", "sendmsg", "mmap", "inotify_add_watch"):
+            ck.check("unit filter allows %s" % must, must in names)
+        # The filter itself bites: a denied call fails with EPERM after exec.
+        probe = "import os,sys\ntry:\n    os.setpriority(os.PRIO_PROCESS, 0, 1)\nexcept PermissionError:\n    sys.exit(0)\nsys.exit(3)\n"
+        r = subprocess.run([sys.executable, "-c", probe], preexec_fn=sandbox_preexec(prog),
+                           timeout=30)
+        ck.eq("under the filter, setpriority (@resources) fails with EPERM: exit", 0,
+              r.returncode)
+        preexec = sandbox_preexec(prog)
+    if mdwe:
+        run_sandboxed(ck, earshot, bin_, conf, cenv, tmp, preexec)
     return ck.finish()
 
 
-def run_under_mdwe(ck, earshot, bin_, conf, env, tmp):
+def run_sandboxed(ck, earshot, bin_, conf, env, tmp, preexec):
     lines = rh.generate(earshot, N, seed=23)
     exp = rh.Expected(earshot, lines)
     broker = rh.MockBroker(earshot, partitions=2, brokers=1, workdir=tmp)
@@ -259,24 +370,50 @@ def run_under_mdwe(ck, earshot, bin_, conf, env, tmp):
         prod.send(lines)
         prod.positions()
         prod.close()
-        # The shipped config as it is, but for this broker, plaintext and
-        # the fixtures' old dates (rh.Earshot explains).
+        # The shipped config as it is, but for this broker, plaintext, the
+        # fixtures' old dates (rh.Earshot explains) and a free metrics port
+        # (9464 may be taken on a shared machine).
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        hport = sock.getsockname()[1]
+        sock.close()
         args = [bin_, "run", "-c", conf, "-b", broker.bootstrap, "-g", "it-deb",
                 "-X", "security.protocol=plaintext", "--set", "threads=2",
                 "--set", "consumer.auto.offset.reset=earliest", "--set", "tickets.max_age=0",
-                "--set", "status.interval.ms=500"] + list(rh.MOCK_GROUP_ARGS)
+                "--set", "status.interval.ms=500",
+                "--set", "metrics.listen=127.0.0.1:%d" % hport] + list(rh.MOCK_GROUP_ARGS)
         proc = subprocess.Popen(args, cwd="/", env=env, stdout=logf, stderr=logf,
-                                stdin=subprocess.DEVNULL, preexec_fn=mdwe_preexec)
+                                stdin=subprocess.DEVNULL, preexec_fn=preexec)
+        try:
+            with open("/proc/%d/status" % proc.pid) as f:
+                status = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            status = {}
+        if preexec is not mdwe_preexec:
+            ck.eq("sandboxed: the process runs under the seccomp filter (Seccomp)", "2",
+                  status.get("Seccomp", "").strip())
+            ck.eq("sandboxed: NoNewPrivs", "1", status.get("NoNewPrivs", "").strip())
         want = dict(zip(rh.OUT_TOPICS, exp.counts()))
         got = rh.wait_for_outputs(broker.bootstrap, want, timeout=120,
                                   proc_alive=lambda: proc.poll() is None)
-        ck.eq("under W^X: outputs (enriched, tickets, rejected)", want, got)
+        ck.eq("sandboxed: outputs (enriched, tickets, rejected)", want, got)
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % hport, timeout=5) as r:
+                page = r.read().decode()
+        except OSError as e:
+            page = repr(e)
+        ck.check("sandboxed: /metrics answers with every post consumed",
+                 re.search(r"^earshot_consumed_total %d$" % N, page, re.M) is not None, page[:300])
         proc.send_signal(signal.SIGTERM)
         try:
             rc = proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             rc = None
-        ck.eq("under W^X: SIGTERM exit status", 0, rc)
+        ck.eq("sandboxed: SIGTERM exit status", 0, rc)
+        logf.flush()
+        with open(os.path.join(tmp, "run.log"), errors="replace") as f:
+            denied = [l for l in f if "not permitted" in l or "EPERM" in l]
+        ck.check("sandboxed: no call refused in the log", not denied, "".join(denied[:5]))
     finally:
         if proc and proc.poll() is None:
             proc.kill()
