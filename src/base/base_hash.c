@@ -74,3 +74,34 @@ int base_map_put(base_map *m, const char *key, size_t len, uint32_t val) {
     m->n++;
     return 0;
 }
+
+static inline uint64_t base_rotl(uint64_t x, int r)
+{
+    return x << r | x >> (64 - r);
+}
+
+/* A checksum for corruption (not for an adversary): four independent
+ * multiply-rotate lanes over 8-byte words, so it runs at several GB/s where a
+ * byte-at-a-time FNV would take ~50 ms over a 30 MB database. */
+uint64_t base_checksum(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    const uint64_t k = 0x9e3779b97f4a7c15ULL;
+    uint64_t h[4] = {k, k ^ 1, k ^ 2, k ^ 3}, w, r;
+    size_t i = 0;
+
+    for (; i + 32 <= len; i += 32) {
+        for (int l = 0; l < 4; l++) {
+            memcpy(&w, p + i + 8 * l, 8);
+            h[l] = base_rotl((h[l] ^ w) * 0xff51afd7ed558ccdULL, 29);
+        }
+    }
+    r = base_fnv1a(BASE_FNV_OFFSET, p + i, len - i);
+    for (int l = 0; l < 4; l++)
+        r = base_rotl((r ^ h[l]) * k, 31);
+    r ^= (uint64_t)len;
+    r ^= r >> 33;
+    r *= 0xc4ceb9fe1a85ec53ULL;
+    r ^= r >> 33;
+    return r;
+}

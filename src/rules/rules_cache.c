@@ -81,37 +81,6 @@ void rules_warn(char *warn, size_t warn_size, const char *fmt, ...)
     va_end(ap);
 }
 
-static inline uint64_t cache_rotl(uint64_t x, int r)
-{
-    return x << r | x >> (64 - r);
-}
-
-/* A checksum for corruption (not for an adversary): four independent
- * multiply-rotate lanes over 8-byte words, so it runs at several GB/s where a
- * byte-at-a-time FNV would take ~50 ms over a 30 MB database. */
-uint64_t rules_checksum(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    const uint64_t k = 0x9e3779b97f4a7c15ULL;
-    uint64_t h[4] = {k, k ^ 1, k ^ 2, k ^ 3}, w, r;
-    size_t i = 0;
-
-    for (; i + 32 <= len; i += 32) {
-        for (int l = 0; l < 4; l++) {
-            memcpy(&w, p + i + 8 * l, 8);
-            h[l] = cache_rotl((h[l] ^ w) * 0xff51afd7ed558ccdULL, 29);
-        }
-    }
-    r = base_fnv1a(BASE_FNV_OFFSET, p + i, len - i);
-    for (int l = 0; l < 4; l++)
-        r = cache_rotl((r ^ h[l]) * k, 31);
-    r ^= (uint64_t)len;
-    r ^= r >> 33;
-    r *= 0xc4ceb9fe1a85ec53ULL;
-    r ^= r >> 33;
-    return r;
-}
-
 uint64_t rules_cache_key(const char *const *exprs, const unsigned *flags,
                          const unsigned *ids, uint32_t n, unsigned mode)
 {
@@ -236,7 +205,7 @@ int rules_cache_read(const char *dir, uint64_t key, const char *ext, uint32_t ta
         why = "truncated (read failed)";
         goto bad;
     }
-    if (rules_checksum(payload, hdr.payload_len) != hdr.payload_sum) {
+    if (base_checksum(payload, hdr.payload_len) != hdr.payload_sum) {
         why = "corrupt (checksum mismatch)";
         goto bad;
     }
@@ -420,7 +389,7 @@ void rules_cache_write(const char *dir, uint64_t max, uint64_t key, const char *
     hdr.hdr_size = sizeof(hdr);
     hdr.key = key;
     hdr.payload_len = len;
-    hdr.payload_sum = rules_checksum(bytes, len);
+    hdr.payload_sum = base_checksum(bytes, len);
     hdr.n_patterns = tag;
 
     snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.XXXXXX", dir, name);

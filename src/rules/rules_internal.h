@@ -206,7 +206,6 @@ int rules_ld_regex(rules_ld *ld, const json_t *v, const char *s,
                    bool by_brand, uint32_t owner, const char *what,
                    uint32_t *pat);
 /* ---- rules_cache.c ---- */
-uint64_t rules_checksum(const void *data, size_t len);
 uint64_t rules_cache_key(const char *const *exprs, const unsigned *flags,
                          const unsigned *ids, uint32_t n, unsigned mode);
 /* 1 with *db set on a hit; 0 on a miss (warn says why when the entry was

@@ -62,8 +62,26 @@ static void test_map_binary_keys(void **state) {
     base_map_free(&m);
 }
 
+static void test_checksum_sees_every_byte(void **state)
+{
+    unsigned char buf[100];
+    (void)state;
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (unsigned char)(i * 7);
+    uint64_t base = base_checksum(buf, sizeof(buf));
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            buf[i] ^= (unsigned char)(1u << bit);
+            assert_true(base_checksum(buf, sizeof(buf)) != base);
+            buf[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    assert_true(base_checksum(buf, 99) != base);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checksum_sees_every_byte),
         cmocka_unit_test(test_fnv1a_vectors),
         cmocka_unit_test(test_map_put_get_grow),
         cmocka_unit_test(test_map_binary_keys),

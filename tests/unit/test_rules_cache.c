@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rules/rules_internal.h"
+#include "rules/rules_layout.h"
 
 typedef struct tmp {
     char root[256], rules[300], cache[300];
@@ -512,23 +512,6 @@ static void test_default_dir(void **state)
     assert_int_equal(rules_cache_default_dir(buf, 10), -1);
 }
 
-static void test_checksum_sees_every_byte(void **state)
-{
-    unsigned char buf[100];
-    (void)state;
-    for (size_t i = 0; i < sizeof(buf); i++)
-        buf[i] = (unsigned char)(i * 7);
-    uint64_t base = rules_checksum(buf, sizeof(buf));
-    for (size_t i = 0; i < sizeof(buf); i++) {
-        for (int bit = 0; bit < 8; bit++) {
-            buf[i] ^= (unsigned char)(1u << bit);
-            assert_true(rules_checksum(buf, sizeof(buf)) != base);
-            buf[i] ^= (unsigned char)(1u << bit);
-        }
-    }
-    assert_true(rules_checksum(buf, 99) != base);
-}
-
 /* Every field a snapshot restores equals the parsed ruleset's. */
 static void assert_same_ruleset(const ruleset *a, const ruleset *b)
 {
@@ -770,7 +753,6 @@ int main(void)
         cmocka_unit_test(test_unwritable_cache_still_loads),
         cmocka_unit_test(test_dir_version_matches_load),
         cmocka_unit_test(test_default_dir),
-        cmocka_unit_test(test_checksum_sees_every_byte),
         cmocka_unit_test(test_snapshot_hit_restores_everything),
         cmocka_unit_test(test_snapshot_examples),
         cmocka_unit_test(test_snapshot_damage_rebuilt),
