@@ -855,9 +855,13 @@ static int pl_wait_topics(pipeline *p, atomic_int *stop)
 #define PL_MISSING_FMT                                                                        \
     "%s: create it (e.g. kafka-topics.sh --create --topic %s) or set topics.create=true; "   \
     "waiting, checking every 2 s"
-                if (fresh)
+                uint64_t dropped;
+                if (fresh) {
                     log_error(PL_MISSING_FMT, line, p->topics.name[i]);
-                else
+                    /* Opens the limiter's window, so the repeats start a
+                     * minute after this line. */
+                    log_limit_allow(&p->lim_topics, log_now_ms(), &dropped);
+                } else
                     log_limited(&p->lim_topics, LOG_LEVEL_ERROR, PL_MISSING_FMT, line,
                                 p->topics.name[i]);
 #undef PL_MISSING_FMT
