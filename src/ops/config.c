@@ -692,6 +692,11 @@ int config_finalize(config *c, char *err, size_t err_size)
             return -1;
         }
     }
+    if (c->topics_partitions == 0 || c->topics_replication == 0) {
+        snprintf(err, err_size, "'%s' must be -1 (the broker's default) or at least 1, got 0",
+                 c->topics_partitions == 0 ? "topics.partitions" : "topics.replication");
+        return -1;
+    }
     return 0;
 }
 
