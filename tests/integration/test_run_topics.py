@@ -12,6 +12,8 @@ for every post, commit every input offset, and exit 0 on SIGTERM.
 The test never asks for care.tickets2 by name before creating it:
 librdkafka's mock cluster creates any topic a Metadata request names.
 
+SIGTERM while waiting for a missing input topic exits 0 at once.
+
 --check --connect: exact report with every topic present (exit 0), exact
 problem lines with two topics missing (exit 1), and an unreachable broker
 (exit 1 within topics.timeout.ms plus a margin).
@@ -88,6 +90,19 @@ def main():
     run = None
     try:
         check_connect(ck, earshot, broker.bootstrap)
+
+        # SIGTERM while waiting for a missing input topic: a clean exit.
+        waiter = rh.Earshot(earshot, broker.bootstrap, "it-topics-wait", wd, name="wait",
+                            args=rh.MOCK_GROUP_ARGS + ("--set", "topic.input=missing.in"))
+        try:
+            ck.check("a missing input topic is waited for",
+                     rh.wait_for(lambda: "ERROR: topic 'missing.in' (topic.input) does not "
+                                 "exist" in waiter.text(), 30), waiter.tail())
+            rc, took = waiter.signal_and_wait(signal.SIGTERM, 15)
+            ck.eq("SIGTERM while waiting: exit status", 0, rc)
+            ck.check("SIGTERM while waiting: exited within 5 s (%.2f s)" % took, took < 5, "")
+        finally:
+            waiter.ensure_dead()
 
         lines = rh.generate(earshot, 400, seed=1111)
         exp = rh.Expected(earshot, lines)
