@@ -24,6 +24,7 @@
 #include "ops/metrics.h"
 #include "pipeline/kconf.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/topics.h"
 #include "reload/reload.h"
 #include "rules/rules.h"
 
@@ -138,6 +139,8 @@ static int run_ready(void *opaque, char *reason, size_t reason_size)
         snprintf(reason, reason_size, "starting");
         return 0;
     }
+    if (pipeline_not_ready(st->pipeline, reason, reason_size))
+        return 0;
     pipeline_stats_get(st->pipeline, &ps);
     if (ps.partitions == 0) {
         snprintf(reason, reason_size, "no partitions assigned");
@@ -151,7 +154,8 @@ static void run_usage(FILE *out)
     fprintf(out,
         "usage: earshot run [-c CONFIG] [-b BROKERS] [-g GROUP] [--rules DIR]\n"
         "                   [--threads N] [--http ADDR:PORT] [--set key=value ...]\n"
-        "                   [-X prop=val ...] [--check] [--help-config] [--print-config]\n"
+        "                   [-X prop=val ...] [--check [--connect]] [--dry-run]\n"
+        "                   [--help-config] [--print-config]\n"
         "\n"
         "Consumes posts from Kafka (topic.input), classifies them with N worker threads\n"
         "and produces enriched events, care tickets and rejected input to their topics,\n"
@@ -172,6 +176,10 @@ static void run_usage(FILE *out)
         "                       or producer. for one of them), e.g. -X security.protocol=SSL\n"
         "      --check          validate the config, the librdkafka properties and the\n"
         "                       rules, print a summary and exit (0 ok, 2 not)\n"
+        "      --connect        with --check: also ask the brokers for metadata and check\n"
+        "                       that every topic exists (exit 1, one line per problem)\n"
+        "      --dry-run        consume and classify, produce nothing, commit no offset;\n"
+        "                       report what would have been produced (key 'run.dry_run')\n"
         "      --help-config    print every config key with its default and range\n"
         "      --print-config   print the effective settings and exit\n"
         "\n"
@@ -222,6 +230,8 @@ int cmd_run(int argc, char **argv)
         {"set", required_argument, NULL, 'o'},
         {"http", required_argument, NULL, 'M'},
         {"check", no_argument, NULL, 'C'},
+        {"connect", no_argument, NULL, 'K'},
+        {"dry-run", no_argument, NULL, 'D'},
         {"help-config", no_argument, NULL, 'H'},
         {"print-config", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
@@ -229,7 +239,7 @@ int cmd_run(int argc, char **argv)
     };
     const char *config_path = NULL;
     run_override *ovs = calloc((size_t)argc + 1, sizeof(*ovs));
-    int n_ovs = 0, opt, rc = 2, print_config = 0, check_only = 0;
+    int n_ovs = 0, opt, rc = 2, print_config = 0, check_only = 0, connect = 0;
     config cfg;
     char err[1024];
     ruleset *rs = NULL;
@@ -256,6 +266,8 @@ int cmd_run(int argc, char **argv)
         case 'r': ovs[n_ovs++] = (run_override){0, optarg, "rules.dir"}; break;
         case 'M': ovs[n_ovs++] = (run_override){0, optarg, "metrics.listen"}; break;
         case 'C': check_only = 1; break;
+        case 'K': connect = 1; break;
+        case 'D': ovs[n_ovs++] = (run_override){'o', "run.dry_run=true", NULL}; break;
         case 'o': ovs[n_ovs++] = (run_override){'o', optarg, NULL}; break;
         case 'X': ovs[n_ovs++] = (run_override){'X', optarg, NULL}; break;
         case 'H': config_print_reference(stdout); rc = 0; goto done;
@@ -263,6 +275,10 @@ int cmd_run(int argc, char **argv)
         case 'h': run_usage(stdout); rc = 0; goto done;
         default: run_usage(stderr); goto done;
         }
+    }
+    if (connect && !check_only) {
+        fprintf(stderr, "earshot run: --connect goes with --check\n");
+        goto done;
     }
     if (optind < argc) {
         fprintf(stderr, "earshot run: unexpected argument '%s'\n", argv[optind]);
@@ -340,6 +356,12 @@ int cmd_run(int argc, char **argv)
                cfg.topic_tickets, cfg.topic_rejected, pipeline_threads(&cfg), rules_dir,
                ruleset_brand_count(rs), ruleset_rule_count(rs), ruleset_version(rs));
         rc = 0;
+        if (connect) {
+            int problems = topics_check_connect(&cfg, stdout, stderr, err, sizeof(err));
+            if (problems < 0)
+                fprintf(stderr, "earshot run: %s\n", err);
+            rc = problems ? 1 : 0;
+        }
         goto done;
     }
 

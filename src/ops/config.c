@@ -187,6 +187,24 @@ static const config_def config_defs[] = {
      "Reload the rules when a *.json file in rules.dir changes (inotify, debounced). "
      "SIGHUP always reloads. A rule set that fails to load is refused and the old "
      "one keeps serving."},
+    {"topics.create", CONFIG_BOOL, OFF(topics_create), "false", 0, 0, NULL,
+     "At start, create topic.input and the output topics that do not exist (Kafka's "
+     "CreateTopics, with topics.partitions and topics.replication; the principal needs "
+     "the Create ACL). false: wait for them, with /readyz 503 naming the missing topic. "
+     "earshot never relies on the broker's auto.create.topics.enable."},
+    {"topics.partitions", CONFIG_INT, OFF(topics_partitions), "-1", -1, 100000, NULL,
+     "With topics.create: partitions of a created topic; -1 = the broker's num.partitions "
+     "(Kafka >= 2.4)."},
+    {"topics.replication", CONFIG_INT, OFF(topics_replication), "-1", -1, 32767, NULL,
+     "With topics.create: replication factor of a created topic; -1 = the broker's "
+     "default.replication.factor (Kafka >= 2.4)."},
+    {"topics.timeout.ms", CONFIG_INT, OFF(topics_timeout_ms), "10000", 100, 600000, NULL,
+     "How long one topic check (a metadata request) or CreateTopics may take; "
+     "`run --check --connect` fails after it when no broker answers."},
+    {"run.dry_run", CONFIG_BOOL, OFF(run_dry_run), "false", 0, 0, NULL,
+     "Dry run (also --dry-run): consume and classify like a run, produce nothing, "
+     "commit no offset; the status line and a summary at exit say what would have "
+     "been produced. Give it a group.id of its own: it joins that group."},
 };
 
 #define N_DEFS (sizeof(config_defs) / sizeof(config_defs[0]))
@@ -650,6 +668,11 @@ int config_finalize(config *c, char *err, size_t err_size)
                      names[i], c->topic_input);
             return -1;
         }
+    }
+    if (c->topics_partitions == 0 || c->topics_replication == 0) {
+        snprintf(err, err_size, "'%s' must be -1 (the broker's default) or at least 1, got 0",
+                 c->topics_partitions == 0 ? "topics.partitions" : "topics.replication");
+        return -1;
     }
     return 0;
 }

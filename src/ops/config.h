@@ -90,6 +90,11 @@ typedef struct config {
     char *rules_cache_dir;        /* "auto": rules_cache_default_dir; "": off */
     int64_t rules_cache_max_bytes;
     int rules_watch;              /* reload when a rules file changes */
+    int topics_create;            /* create missing topics at start */
+    int64_t topics_partitions;    /* for topics_create; -1: broker default */
+    int64_t topics_replication;   /* for topics_create; -1: broker default */
+    int64_t topics_timeout_ms;    /* one metadata / CreateTopics request */
+    int run_dry_run;              /* classify and report, produce and commit nothing */
 
     config_kafka_prop *kafka;
     size_t n_kafka;

@@ -27,6 +27,7 @@ int output_init(output *o, const config *cfg, rd_kafka_t *producer, ledger *lg,
 
     memset(o, 0, sizeof(*o));
     log_limit_init(&o->lim_deliver, 5, 10000);
+    log_limit_init(&o->lim_missing, 1, 30000);
     o->producer = producer;
     o->lg = lg;
     o->fatal = fatal;
@@ -40,13 +41,71 @@ int output_init(output *o, const config *cfg, rd_kafka_t *producer, ledger *lg,
             snprintf(err, err_size, "out of memory");
             return -1;
         }
-        if (!(o->rkt[i] = rd_kafka_topic_new(producer, names[i], NULL))) {
-            snprintf(err, err_size, "topic '%s': %s", names[i],
+    }
+    return 0;
+}
+
+int output_open(output *o, char *err, size_t err_size)
+{
+    for (int i = 0; i < OUTPUT_ROUTES; i++) {
+        if (o->rkt[i])
+            continue;
+        if (!(o->rkt[i] = rd_kafka_topic_new(o->producer, o->topics[i], NULL))) {
+            snprintf(err, err_size, "topic '%s': %s", o->topics[i],
                      rd_kafka_err2str(rd_kafka_last_error()));
             return -1;
         }
     }
     return 0;
+}
+
+const char *output_missing(output *o)
+{
+    int r = atomic_load(&o->missing);
+    return r ? o->topics[r - 1] : NULL;
+}
+
+static int output_topic_gone(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+           err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+}
+
+/* One wait for route's topic to exist again: logs (rate-limited), asks for
+ * its metadata so librdkafka learns when it is back (its own refresh is
+ * minutes apart), sleeps. 0 to try again, -1 when the wait was aborted. */
+static int output_wait_topic(output *o, int route, const ledger_job *job,
+                             rd_kafka_resp_err_t err)
+{
+    const rd_kafka_metadata_t *md = NULL;
+
+    atomic_store(&o->missing, route + 1);
+    log_limited(&o->lim_missing, LOG_LEVEL_ERROR,
+                "producing to %s: %s: the topic does not exist (deleted?); holding input %s "
+                "[%d] offset %lld and what follows until it is created again (nothing past "
+                "it is committed); create it, e.g. kafka-topics.sh --create --topic %s",
+                o->topics[route], rd_kafka_err2str(err), ledger_part_topic(job->part),
+                (int)ledger_part_partition(job->part), (long long)job->offset,
+                o->topics[route]);
+    if (atomic_load(&o->abort))
+        return -1;
+    if (!rd_kafka_metadata(o->producer, 0, o->rkt[route], &md, OUTPUT_TOPIC_RETRY_MS))
+        rd_kafka_metadata_destroy(md);
+    for (int slept = 0; slept < OUTPUT_TOPIC_RETRY_MS; slept += 50) {
+        if (atomic_load(&o->abort))
+            return -1;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* A produce or re-produce went through after a wait. */
+static void output_topic_back(output *o, int route)
+{
+    if (atomic_load(&o->missing) == route + 1 &&
+        atomic_exchange(&o->missing, 0) == route + 1)
+        log_info("producing to %s again: the topic exists", o->topics[route]);
 }
 
 static void *output_dr_main(void *arg)
@@ -88,6 +147,7 @@ void output_fini(output *o)
         o->topics[i] = NULL;
     }
     log_limit_destroy(&o->lim_deliver);
+    log_limit_destroy(&o->lim_missing);
 }
 
 void output_release(output *o, ledger_job *job, metrics_shard *sh)
@@ -116,6 +176,32 @@ void output_delivered(output *o, const rd_kafka_message_t *msg)
     for (int i = 0; i < OUTPUT_ROUTES; i++)
         if (!strcmp(topic, o->topics[i]))
             route = i;
+    if (output_topic_gone(msg->err)) {
+        /* Produce it again; this thread waits meanwhile, so delivery reports
+         * stop, in-flight counts grow and the input pauses: backpressure. */
+        for (;;) {
+            rd_kafka_headers_t *hdrs = NULL, *copy = NULL;
+            rd_kafka_resp_err_t e;
+            if (!rd_kafka_message_headers(msg, &hdrs) && hdrs)
+                copy = rd_kafka_headers_copy(hdrs);
+            e = rd_kafka_producev(o->producer, RD_KAFKA_V_RKT(o->rkt[route]),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_KEY(msg->key, msg->key_len),
+                                  RD_KAFKA_V_VALUE(msg->payload, msg->len),
+                                  RD_KAFKA_V_HEADERS(copy), RD_KAFKA_V_OPAQUE(job),
+                                  RD_KAFKA_V_END);
+            if (!e) {
+                output_topic_back(o, route);
+                return; /* the job's hold passes to the new message */
+            }
+            if (copy)
+                rd_kafka_headers_destroy(copy);
+            if (!output_topic_gone(e) && e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                break;
+            if (output_wait_topic(o, route, job, e))
+                break;
+        }
+    }
     if (msg->err) {
         output_failed(o, job);
         if (o->dr_shard)
@@ -157,15 +243,22 @@ static int output_produce(output *o, ledger_job *job, int route, const char *key
                                     RD_KAFKA_V_KEY(key, key_len),
                                     RD_KAFKA_V_VALUE((void *)val, val_len),
                                     RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        if (output_topic_gone(err)) {
+            if (output_wait_topic(o, route, job, err))
+                break;
+            continue;
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(&o->abort))
             break;
         /* The delivery thread drains the queue; waiting here is the
          * backpressure that reaches the consumer through in-flight counts. */
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (!err)
+    if (!err) {
+        output_topic_back(o, route);
         return 0;
+    }
     output_failed(o, job);
     log_limited(&o->lim_deliver, LOG_LEVEL_ERROR,
                 "producing to %s failed: %s; input %s [%d] offset %lld will not be committed, "

@@ -13,9 +13,16 @@
  * brand id (key.by=brand, post id when no brand) or post id; rejected keep
  * the input's key.
  *
- * Failure: a full producer queue is waited on, never dropped; a produce or
- * delivery error marks the job failed (ledger: its offset is never
- * committed) and sets *fatal, which stops the pipeline.
+ * Failure: a full producer queue is waited on, never dropped. A missing
+ * output topic (deleted while running: librdkafka's "Unknown topic", from
+ * produce or from a delivery report) is waited on too: the output is
+ * produced again once the topic exists (metadata asked every
+ * OUTPUT_TOPIC_RETRY_MS), meanwhile in-flight counts grow until the input
+ * pauses, and nothing past the post is committed; output_missing says which
+ * topic for /readyz. Only `abort` (shutdown gave up) ends such a wait, with
+ * the job failed. Any other produce or delivery error marks the job failed
+ * (ledger: its offset is never committed) and sets *fatal, which stops the
+ * pipeline.
  *
  * Latency: when a job finishes acknowledged (its last output's delivery
  * report, or its classification when it has no output), the time since it
@@ -49,6 +56,7 @@
 
 #define OUTPUT_ROUTES 3 /* enriched, tickets, rejected (metrics_route order) */
 #define OUTPUT_REJECT_PAYLOAD_MAX (256 * 1024)
+#define OUTPUT_TOPIC_RETRY_MS 2000
 
 typedef struct output {
     rd_kafka_t *producer;                 /* not owned */
@@ -65,13 +73,23 @@ typedef struct output {
     atomic_int dr_stop;
 
     atomic_ullong produced[OUTPUT_ROUTES], failed;
-    log_limit lim_deliver;
+    atomic_int missing;                   /* route + 1 whose topic is gone; 0 */
+    atomic_int abort;                     /* end waits for a missing topic */
+    log_limit lim_deliver, lim_missing;
 } output;
 
-/* Topic handles for cfg's three output topics on producer. 0, or -1 with
- * err. output_fini undoes a partial init. */
+/* cfg's routing and output topic names. 0, or -1 with err. output_fini
+ * undoes a partial init. */
 int output_init(output *o, const config *cfg, rd_kafka_t *producer, ledger *lg,
                 atomic_int *fatal, metrics_shard *dr_shard, char *err, size_t err_size);
+
+/* Topic handles for the three output topics. Apart from output_init because
+ * a handle makes librdkafka ask for the topic by name, which can create it
+ * (see topics.h): the pipeline opens them once it has seen them exist. */
+int output_open(output *o, char *err, size_t err_size);
+
+/* The output topic being waited for (deleted while running), NULL if none. */
+const char *output_missing(output *o);
 
 /* Starts / stops (after a last poll) the delivery thread. */
 int output_start(output *o);

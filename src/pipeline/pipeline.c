@@ -32,11 +32,14 @@
 #include "engine/engine.h"
 #include "base/base_json.h"
 #include "ops/log.h"
+#include "pipeline/dryrun.h"
 #include "pipeline/jobq.h"
 #include "pipeline/kconf.h"
 #include "pipeline/ledger.h"
 #include "pipeline/offreset.h"
 #include "pipeline/output.h"
+#include "pipeline/route.h"
+#include "pipeline/topics.h"
 
 /* Messages taken per main-loop run before the housekeeping: large enough
  * that a fetch response (~133 posts of 750 B at fetch.min.bytes=100000)
@@ -78,6 +81,18 @@ struct pipeline {
     ruleset *rules;             /* used when no reload is attached */
     reload *reload;
 
+    /* topics the run needs, checked before subscribing (topics.h) */
+    topics_set topics;
+    int topics_create;
+    int topics_partitions, topics_replication, topics_timeout_ms;
+
+    /* run.dry_run: no producer, no offset stored or committed */
+    dryrun *dry;
+    pipeline_route_policy dry_route;
+
+    pthread_mutex_t why_lock;
+    char why[384];              /* why not ready; guarded by why_lock */
+
     /* main thread only */
     int paused;
     int closing;
@@ -89,7 +104,7 @@ struct pipeline {
     atomic_int paused_flag;
     atomic_int fatal;
 
-    log_limit lim_consume, lim_kafka;
+    log_limit lim_consume, lim_kafka, lim_topics;
 };
 
 static uint64_t pl_now_ns(void)
@@ -109,6 +124,8 @@ static void pl_sleep_ms(int ms)
  * (main thread). Auto-commit then commits only what was stored. */
 static void pl_store_offsets(pipeline *p, int all)
 {
+    if (p->dry)
+        return; /* a dry run never moves the group */
     rd_kafka_topic_partition_list_t *list = ledger_positions(p->lg, all);
 
     if (!list)
@@ -142,6 +159,27 @@ static void pl_count_matches(pl_worker *w, const metrics_rules *mr, const engine
         metrics_brand_counted(w->shard, mr, mt->brands[i], flags);
 }
 
+/* A dry run's stand-in for the outputs: the same route decision, counted. */
+static void pl_dry_count(pl_worker *w, const ruleset *rs, engine_status st,
+                         const engine_output *out, int64_t now)
+{
+    pipeline *p = w->p;
+    const char *ids[MATCH_MAX_BRANDS];
+    size_t n = 0;
+
+    if (st != ENGINE_EVENT) {
+        dryrun_reject(p->dry);
+        return;
+    }
+    pipeline_route r =
+        pipeline_route_decide(&p->dry_route, &out->summary, out->brand_id != NULL, now);
+    bool complaint = out->summary.polarity == POLARITY_COMPLAINT;
+    for (uint32_t i = 0; complaint && i < out->matches->n_brands; i++)
+        ids[n++] = ruleset_brand(rs, out->matches->brands[i])->id;
+    if (dryrun_post(p->dry, r.enriched, r.ticket, complaint, ids, n))
+        log_limited(&p->lim_consume, LOG_LEVEL_WARN, "dry run: out of memory counting brands");
+}
+
 static void pl_worker_process(pl_worker *w, ledger_job *job)
 {
     pipeline *p = w->p;
@@ -158,7 +196,9 @@ static void pl_worker_process(pl_worker *w, ledger_job *job)
     }
     int64_t now = (int64_t)time(NULL);
     st = engine_classify(w->ew, rs, payload, m->len, now, &out);
-    if (st == ENGINE_EVENT) {
+    if (p->dry) {
+        pl_dry_count(w, rs, st, &out, now);
+    } else if (st == ENGINE_EVENT) {
         bool ticket = output_post(&p->out, job, &out, now);
         if (w->shard && mr)
             pl_count_matches(w, mr, &out, ticket);
@@ -174,7 +214,10 @@ static void pl_worker_process(pl_worker *w, ledger_job *job)
     }
     job->msg = NULL;
     rd_kafka_message_destroy(m);
-    output_release(&p->out, job, w->shard); /* the worker's own hold */
+    if (p->dry)
+        ledger_job_release(p->lg, job); /* no output: done when classified */
+    else
+        output_release(&p->out, job, w->shard); /* the worker's own hold */
 }
 
 static void *pl_worker_main(void *arg)
@@ -278,7 +321,7 @@ static void pl_on_revoke(pipeline *p, rd_kafka_topic_partition_list_t *parts, in
 
     for (int i = 0; i < parts->cnt && pps; i++)
         pps[i] = ledger_find(p->lg, parts->elems[i].topic, parts->elems[i].partition);
-    if (!lost && pps) {
+    if (!lost && pps && !p->dry) {
         /* Finish what was consumed from them, then commit their positions
          * before another member starts from the committed offsets. */
         if (ledger_wait_drained(pps, parts->cnt, p->shutdown_ms, &p->fatal))
@@ -458,6 +501,21 @@ static void pl_status(pipeline *p, uint64_t *last_consumed, int64_t *last_ms)
 
     pl_update_lag(p);
     pipeline_stats_get(p, &st);
+    if (p->dry) {
+        uint64_t c[3];
+        dryrun_counts(p->dry, c);
+        log_info("status: consumed %llu (%.0f/s), dry run: would produce enriched %llu "
+                 "tickets %llu rejected %llu, in flight %llu msgs %llu B%s, lag %lld, "
+                 "partitions %d",
+                 (unsigned long long)st.consumed,
+                 secs > 0 ? (double)(st.consumed - *last_consumed) / secs : 0.0,
+                 (unsigned long long)c[0], (unsigned long long)c[1], (unsigned long long)c[2],
+                 (unsigned long long)st.inflight_msgs, (unsigned long long)st.inflight_bytes,
+                 st.paused ? " (paused)" : "", (long long)st.lag, st.partitions);
+        *last_consumed = st.consumed;
+        *last_ms = now;
+        return;
+    }
     log_info("status: consumed %llu (%.0f/s), produced enriched %llu tickets %llu rejected "
              "%llu, failed %llu, in flight %llu msgs %llu B%s, lag %lld, partitions %d",
              (unsigned long long)st.consumed,
@@ -552,6 +610,14 @@ static rd_kafka_conf_t *pl_conf_new(pipeline *p, const config *cfg, kconf_role r
 
     if (!conf)
         return NULL;
+    /* A dry run commits nothing, not even what librdkafka would commit on
+     * close: with auto-commit off there is no such commit. */
+    if (p->dry && role == KCONF_CONSUMER &&
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, err_size) !=
+            RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     if (role == KCONF_CONSUMER)
         rd_kafka_conf_set_rebalance_cb(conf, pl_rebalance_cb);
     else
@@ -590,6 +656,14 @@ pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err, si
     }
     log_limit_init(&p->lim_consume, 5, 10000);
     log_limit_init(&p->lim_kafka, 10, 10000);
+    /* A missing topic is logged when the set changes, else once a minute. */
+    log_limit_init(&p->lim_topics, 1, 60000);
+    pthread_mutex_init(&p->why_lock, NULL);
+    topics_set_init(&p->topics, cfg, !cfg->run_dry_run);
+    p->topics_create = cfg->topics_create;
+    p->topics_partitions = (int)cfg->topics_partitions;
+    p->topics_replication = (int)cfg->topics_replication;
+    p->topics_timeout_ms = (int)cfg->topics_timeout_ms;
     p->rules = ruleset_ref(rs);
     atomic_init(&p->lag, -1);
     p->topic_input = strdup(cfg->topic_input);
@@ -624,12 +698,22 @@ pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err, si
         }
     }
 
-    if (!(conf = pl_conf_new(p, cfg, KCONF_PRODUCER, err, err_size)))
-        goto err;
-    if (!(p->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
-        rd_kafka_conf_destroy(conf);
-        snprintf(err, err_size, "creating the Kafka producer: %s", errstr);
-        goto err;
+    if (cfg->run_dry_run) {
+        if (!(p->dry = dryrun_new())) {
+            snprintf(err, err_size, "out of memory");
+            goto err;
+        }
+        p->dry_route.enriched_all = cfg->route_enriched_all != 0;
+        p->dry_route.min_priority = (int)cfg->tickets_min_priority;
+        p->dry_route.max_age = cfg->tickets_max_age;
+    } else {
+        if (!(conf = pl_conf_new(p, cfg, KCONF_PRODUCER, err, err_size)))
+            goto err;
+        if (!(p->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+            rd_kafka_conf_destroy(conf);
+            snprintf(err, err_size, "creating the Kafka producer: %s", errstr);
+            goto err;
+        }
     }
     if (!(conf = pl_conf_new(p, cfg, KCONF_CONSUMER, err, err_size)))
         goto err;
@@ -639,10 +723,13 @@ pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err, si
         goto err;
     }
     rd_kafka_poll_set_consumer(p->consumer);
-    p->out_ready = 1; /* output_fini undoes a partial init */
-    if (output_init(&p->out, cfg, p->producer, p->lg, &p->fatal,
-                    m ? metrics_shard_get(m, (unsigned)p->n_workers) : NULL, err, err_size))
-        goto err;
+    if (p->producer) {
+        p->out_ready = 1; /* output_fini undoes a partial init */
+        if (output_init(&p->out, cfg, p->producer, p->lg, &p->fatal,
+                        m ? metrics_shard_get(m, (unsigned)p->n_workers) : NULL, err,
+                        err_size))
+            goto err;
+    }
 
     p->workers = calloc((size_t)p->n_workers, sizeof(*p->workers));
     if (!p->workers) {
@@ -676,9 +763,9 @@ void pipeline_stats_get(pipeline *p, pipeline_stats *st)
     memset(st, 0, sizeof(*st));
     st->consumed = atomic_load(&p->consumed);
     st->done = ledger_done(p->lg);
-    for (int i = 0; i < OUTPUT_ROUTES; i++)
+    for (int i = 0; i < OUTPUT_ROUTES && p->out_ready; i++)
         st->produced[i] = atomic_load(&p->out.produced[i]);
-    st->produce_failed = atomic_load(&p->out.failed);
+    st->produce_failed = p->out_ready ? atomic_load(&p->out.failed) : 0;
     long long v = ledger_inflight_msgs(p->lg);
     st->inflight_msgs = v > 0 ? (uint64_t)v : 0;
     v = ledger_inflight_bytes(p->lg);
@@ -689,9 +776,109 @@ void pipeline_stats_get(pipeline *p, pipeline_stats *st)
     st->threads = p->n_workers;
 }
 
+int pipeline_not_ready(pipeline *p, char *reason, size_t reason_size)
+{
+    const char *gone = p->out_ready ? output_missing(&p->out) : NULL;
+    int waiting;
+
+    if (gone) {
+        snprintf(reason, reason_size,
+                 "output topic '%s' does not exist (deleted?): producing is held until it is "
+                 "created",
+                 gone);
+        return 1;
+    }
+    pthread_mutex_lock(&p->why_lock);
+    waiting = p->why[0] != '\0';
+    if (waiting)
+        snprintf(reason, reason_size, "%s", p->why);
+    pthread_mutex_unlock(&p->why_lock);
+    return waiting;
+}
+
+static void pl_set_why(pipeline *p, const char *why)
+{
+    pthread_mutex_lock(&p->why_lock);
+    snprintf(p->why, sizeof(p->why), "%s", why);
+    pthread_mutex_unlock(&p->why_lock);
+}
+
+/* Until every topic the run needs exists, creating the missing ones when
+ * topics.create allows: the process stays up and says what it waits for
+ * (log, /readyz) rather than exit into a restart loop. 0, or -1 when *stop
+ * came first. */
+static int pl_wait_topics(pipeline *p, atomic_int *stop)
+{
+    rd_kafka_t *rk = p->producer ? p->producer : p->consumer;
+    unsigned missing = 0, logged = 0;
+    char err[320], line[320], why[384];
+
+    for (;;) {
+        if (topics_check(rk, &p->topics, p->topics_timeout_ms, &missing, err, sizeof(err))) {
+            snprintf(why, sizeof(why), "checking topics: %s", err);
+            pl_set_why(p, why);
+            log_limited(&p->lim_topics, LOG_LEVEL_WARN, "%s; retrying", why);
+        } else if (!missing) {
+            if (logged)
+                log_info("topics: every topic the run needs exists now; starting");
+            pl_set_why(p, "");
+            return 0;
+        } else if (p->topics_create) {
+            if (topics_create(rk, &p->topics, missing, p->topics_partitions,
+                              p->topics_replication, p->topics_timeout_ms, err, sizeof(err))) {
+                snprintf(why, sizeof(why), "topics.create: %s", err);
+                pl_set_why(p, why);
+                log_limited(&p->lim_topics, LOG_LEVEL_ERROR, "%s; retrying", why);
+            } else {
+                for (int i = 0; i < p->topics.n; i++)
+                    if (missing & (1u << i))
+                        log_info("created topic '%s' (%s; topics.create, partitions %d, "
+                                 "replication %d, -1 = the broker's default)",
+                                 p->topics.name[i], p->topics.key[i], p->topics_partitions,
+                                 p->topics_replication);
+                logged = 1;
+                continue; /* check again: a created topic is listed within ms */
+            }
+        } else {
+            size_t len = (size_t)snprintf(why, sizeof(why), "waiting for topic(s)");
+            for (int i = 0; i < p->topics.n && len < sizeof(why); i++)
+                if (missing & (1u << i))
+                    len += (size_t)snprintf(why + len, sizeof(why) - len, " %s (%s)",
+                                            p->topics.name[i], p->topics.key[i]);
+            pl_set_why(p, why);
+            /* Each newly missing topic at once, then once a minute. */
+            int fresh = (missing & ~logged) != 0;
+            for (int i = 0; i < p->topics.n; i++) {
+                if (!(missing & (1u << i)))
+                    continue;
+                topics_describe_missing(&p->topics, i, line, sizeof(line));
+#define PL_MISSING_FMT                                                                        \
+    "%s: create it (e.g. kafka-topics.sh --create --topic %s) or set topics.create=true; "   \
+    "waiting, checking every 2 s"
+                uint64_t dropped;
+                if (fresh) {
+                    log_error(PL_MISSING_FMT, line, p->topics.name[i]);
+                    /* Opens the limiter's window, so the repeats start a
+                     * minute after this line. */
+                    log_limit_allow(&p->lim_topics, log_now_ms(), &dropped);
+                } else
+                    log_limited(&p->lim_topics, LOG_LEVEL_ERROR, PL_MISSING_FMT, line,
+                                p->topics.name[i]);
+#undef PL_MISSING_FMT
+            }
+            logged |= missing;
+        }
+        for (int ms = 0; ms < 2000; ms += 50) {
+            if (atomic_load(stop))
+                return -1;
+            pl_sleep_ms(50);
+        }
+    }
+}
+
 static int pl_start_threads(pipeline *p)
 {
-    if (output_start(&p->out))
+    if (p->out_ready && output_start(&p->out))
         return -1;
     for (int i = 0; i < p->n_workers; i++) {
         if (pthread_create(&p->workers[i].thread, NULL, pl_worker_main, &p->workers[i]))
@@ -709,6 +896,22 @@ static void pl_stop_workers(pipeline *p, int discard)
     p->workers_started = 0;
 }
 
+/* What the dry run would have done, at exit: the counts classify would
+ * give for the same input, and the brands with the most complaints. */
+static void pl_dry_summary(pipeline *p)
+{
+    uint64_t c[3];
+    char top[512];
+
+    dryrun_counts(p->dry, c);
+    dryrun_top_complaints(p->dry, 10, top, sizeof(top));
+    log_info("dry run summary: consumed %llu post(s); would have produced enriched %llu, "
+             "tickets %llu, rejected %llu; produced nothing, committed no offset",
+             (unsigned long long)atomic_load(&p->consumed), (unsigned long long)c[0],
+             (unsigned long long)c[1], (unsigned long long)c[2]);
+    log_info("dry run summary: top complaints by brand: %s", top);
+}
+
 int pipeline_run(pipeline *p, atomic_int *stop)
 {
     rd_kafka_topic_partition_list_t *topics;
@@ -722,6 +925,18 @@ int pipeline_run(pipeline *p, atomic_int *stop)
         atomic_store(&p->fatal, 1);
         goto shutdown;
     }
+    /* Before anything names a topic: subscribing and the producer's topic
+     * handles ask for them by name, which can create them (topics.h). */
+    if (pl_wait_topics(p, stop))
+        goto shutdown;
+    if (p->out_ready) {
+        char err_open[256];
+        if (output_open(&p->out, err_open, sizeof(err_open))) {
+            log_error("%s", err_open);
+            atomic_store(&p->fatal, 1);
+            goto shutdown;
+        }
+    }
     topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, p->topic_input, RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(p->consumer, topics);
@@ -732,7 +947,8 @@ int pipeline_run(pipeline *p, atomic_int *stop)
         atomic_store(&p->fatal, 1);
         goto shutdown;
     }
-    log_info("consuming '%s' with %d worker thread(s)", p->topic_input, p->n_workers);
+    log_info("consuming '%s' with %d worker thread(s)%s", p->topic_input, p->n_workers,
+             p->dry ? " (dry run: nothing is produced, no offset is committed)" : "");
     next_status = p->status_ms ? log_now_ms() + p->status_ms : INT64_MAX;
 
     while (!atomic_load(stop) && !atomic_load(&p->fatal)) {
@@ -791,6 +1007,8 @@ shutdown:
         pl_store_offsets(p, 0);
         pl_sleep_ms(5);
     }
+    if (timed_out || atomic_load(&p->fatal))
+        atomic_store(&p->out.abort, 1); /* ends waits for a missing output topic */
     pl_stop_workers(p, timed_out || atomic_load(&p->fatal));
     if (p->producer) {
         int64_t left = deadline - log_now_ms();
@@ -800,7 +1018,7 @@ shutdown:
     output_stop(&p->out);
     pl_store_offsets(p, 1);
     if (p->consumer) {
-        err = rd_kafka_commit(p->consumer, NULL, 0);
+        err = p->dry ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_commit(p->consumer, NULL, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
             log_warn("final commit: %s", rd_kafka_err2str(err));
         /* Leaves the group; the revoke callback finds nothing in flight. */
@@ -817,6 +1035,8 @@ shutdown:
         rc = 1;
     if (p->status_ms)
         pl_status(p, &last_consumed, &last_ms);
+    if (p->dry)
+        pl_dry_summary(p);
     log_info("stopped (%s)", rc ? "with errors" : "clean");
     return rc;
 }
@@ -887,10 +1107,13 @@ void pipeline_free(pipeline *p)
         ruleset_unref(p->rules);
     if (p->queue_ready)
         jobq_destroy(&p->queue);
+    dryrun_free(p->dry);
     log_limit_destroy(&p->lim_consume);
+    log_limit_destroy(&p->lim_topics);
     free(p->topic_input);
     if (consumer_alive)
         return; /* its log callback still reads p->lim_kafka */
     log_limit_destroy(&p->lim_kafka);
+    pthread_mutex_destroy(&p->why_lock);
     free(p);
 }

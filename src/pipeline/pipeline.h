@@ -28,6 +28,16 @@
  * partitions' in-flight messages, commit their positions synchronously, then
  * unassign; on loss, forget them and commit nothing.
  *
+ * Topics (topics.h): before subscribing, pipeline_run checks that
+ * topic.input and the output topics exist, creates the missing ones with
+ * topics.create, else waits for them (pipeline_not_ready says which) and
+ * never exits for want of one. An output topic deleted while running is
+ * waited on by output (backpressure; nothing past it is committed).
+ *
+ * Dry run (run.dry_run): no producer; workers count the outputs they would
+ * have queued (dryrun.h), no offset is stored or committed (auto-commit is
+ * off), the status line and a summary at exit report the counts.
+ *
  * Failure: a delivery that fails (with message.timeout.ms=0 only a fatal or
  * permanent error) stops the pipeline: the offset of that message is never
  * stored, pipeline_run returns 1.
@@ -80,6 +90,11 @@ int pipeline_threads(const config *cfg);
 int pipeline_run(pipeline *p, atomic_int *stop);
 
 void pipeline_stats_get(pipeline *p, pipeline_stats *st);
+
+/* 1 and reason when the pipeline waits for something it cannot do without
+ * (a topic missing at start or deleted while running, metadata), for
+ * /readyz; 0 otherwise. Any thread. */
+int pipeline_not_ready(pipeline *p, char *reason, size_t reason_size);
 
 /* Before pipeline_run: workers classify with rl's serving generation instead
  * of the ruleset given to pipeline_new (a reload_view each, moved between
