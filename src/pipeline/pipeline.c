@@ -3,8 +3,10 @@
  * stored only behind acknowledged outputs. See pipeline.h for the contract;
  * the parts live in their own modules: ledger (partitions, jobs, commit
  * positions), output (route, produce, delivery reports, reject records),
- * kconf (librdkafka configuration). This file is the work queue, the
- * workers and the main loop (dispatch, backpressure, rebalance, status).
+ * kconf (librdkafka configuration), jobq (the work queue), rebalance
+ * (assign/revoke and the pause state), report (lag, the status line),
+ * topicwait (the start gate on the topics). This file is the workers, the
+ * librdkafka callbacks and the main loop (dispatch, shutdown).
  *
  * The rd_kafka_message_t of a job is destroyed by the worker right after its
  * outputs are queued (they are copied); only the offset lives on, in the
@@ -38,8 +40,10 @@
 #include "pipeline/ledger.h"
 #include "pipeline/offreset.h"
 #include "pipeline/output.h"
+#include "pipeline/rebalance.h"
+#include "pipeline/report.h"
 #include "pipeline/route.h"
-#include "pipeline/topics.h"
+#include "pipeline/topicwait.h"
 
 /* Messages taken per main-loop run before the housekeeping: large enough
  * that a fetch response (~133 posts of 750 B at fetch.min.bytes=100000)
@@ -81,30 +85,21 @@ struct pipeline {
     ruleset *rules;             /* used when no reload is attached */
     reload *reload;
 
-    /* topics the run needs, checked before subscribing (topics.h) */
-    topics_set topics;
-    int topics_create;
-    int topics_partitions, topics_replication, topics_timeout_ms;
+    topicwait topics;           /* checked before subscribing */
+    int topics_ready;
 
     /* run.dry_run: no producer, no offset stored or committed */
     dryrun *dry;
     pipeline_route_policy dry_route;
 
-    pthread_mutex_t why_lock;
-    char why[384];              /* why not ready; guarded by why_lock */
-
-    /* main thread only */
-    int paused;
-    int closing;
-    int subscribed;
-    int ever_assigned;          /* an assignment reached pl_on_assign */
+    rebalance rb;               /* assignment and pause state (main thread) */
+    int subscribed;             /* main thread only */
 
     atomic_ullong consumed;
     atomic_llong lag;
-    atomic_int paused_flag;
     atomic_int fatal;
 
-    log_limit lim_consume, lim_kafka, lim_topics;
+    log_limit lim_consume, lim_kafka;
 };
 
 static uint64_t pl_now_ns(void)
@@ -233,21 +228,6 @@ static void *pl_worker_main(void *arg)
 
 /* ---- consumer side (main thread) ---- */
 
-static void pl_pause_all(pipeline *p, int pause)
-{
-    rd_kafka_topic_partition_list_t *asg = NULL;
-
-    if (rd_kafka_assignment(p->consumer, &asg) || !asg)
-        return;
-    if (asg->cnt) {
-        if (pause)
-            rd_kafka_pause_partitions(p->consumer, asg);
-        else
-            rd_kafka_resume_partitions(p->consumer, asg);
-    }
-    rd_kafka_topic_partition_list_destroy(asg);
-}
-
 /* Below both in-flight limits: another message may be taken now. */
 static int pl_has_room(pipeline *p)
 {
@@ -255,149 +235,12 @@ static int pl_has_room(pipeline *p)
            ledger_inflight_bytes(p->lg) < p->max_bytes;
 }
 
-static void pl_backpressure(pipeline *p)
-{
-    long long msgs = ledger_inflight_msgs(p->lg), bytes = ledger_inflight_bytes(p->lg);
-
-    if (p->closing)
-        return;
-    if (!p->paused && (msgs >= p->max_msgs || bytes >= p->max_bytes)) {
-        pl_pause_all(p, 1);
-        p->paused = 1;
-        atomic_store(&p->paused_flag, 1);
-        log_debug("backpressure: paused input (%lld messages, %lld bytes in flight)", msgs,
-                  bytes);
-    } else if (p->paused && msgs <= p->max_msgs / 2 && bytes <= p->max_bytes / 2) {
-        pl_pause_all(p, 0);
-        p->paused = 0;
-        atomic_store(&p->paused_flag, 0);
-        log_debug("backpressure: resumed input (%lld messages, %lld bytes in flight)", msgs,
-                  bytes);
-    }
-}
-
-static void pl_on_assign(pipeline *p, rd_kafka_topic_partition_list_t *parts, int cooperative)
-{
-    rd_kafka_error_t *error = NULL;
-    rd_kafka_resp_err_t err = 0;
-
-    p->ever_assigned = 1;
-    for (int i = 0; i < parts->cnt; i++) {
-        rd_kafka_topic_partition_t *tp = &parts->elems[i];
-
-        if (!ledger_assign(p->lg, tp->topic, tp->partition)) {
-            log_error("out of memory tracking %s [%d]", tp->topic, (int)tp->partition);
-            atomic_store(&p->fatal, 1);
-        }
-    }
-    if (cooperative)
-        error = rd_kafka_incremental_assign(p->consumer, parts);
-    else
-        err = rd_kafka_assign(p->consumer, parts);
-    if (error) {
-        log_error("assigning partitions: %s", rd_kafka_error_string(error));
-        rd_kafka_error_destroy(error);
-        atomic_store(&p->fatal, 1);
-    } else if (err) {
-        log_error("assigning partitions: %s", rd_kafka_err2str(err));
-        atomic_store(&p->fatal, 1);
-    }
-    /* Set the pause state of what was just assigned either way: a partition
-     * paused by backpressure, then lost and assigned again, can come back
-     * still paused inside librdkafka while p->paused has since cleared, and
-     * nothing would ever resume it. */
-    if (p->paused || p->closing)
-        rd_kafka_pause_partitions(p->consumer, parts);
-    else
-        rd_kafka_resume_partitions(p->consumer, parts);
-    log_info("assigned %d partition(s), %zu in total", parts->cnt, ledger_n_parts(p->lg));
-}
-
-static void pl_on_revoke(pipeline *p, rd_kafka_topic_partition_list_t *parts, int cooperative)
-{
-    int lost = rd_kafka_assignment_lost(p->consumer);
-    ledger_part **pps = calloc((size_t)parts->cnt + 1, sizeof(*pps));
-    rd_kafka_error_t *error = NULL;
-
-    for (int i = 0; i < parts->cnt && pps; i++)
-        pps[i] = ledger_find(p->lg, parts->elems[i].topic, parts->elems[i].partition);
-    if (!lost && pps && !p->dry) {
-        /* Finish what was consumed from them, then commit their positions
-         * before another member starts from the committed offsets. */
-        if (ledger_wait_drained(pps, parts->cnt, p->shutdown_ms, &p->fatal))
-            log_warn("revoke: in-flight messages not acknowledged within %lld ms; committing "
-                     "what is done (they will be processed again)",
-                     (long long)p->shutdown_ms);
-        rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new(parts->cnt);
-        for (int i = 0; i < parts->cnt; i++) {
-            if (!pps[i])
-                continue;
-            int64_t pos = ledger_part_position(pps[i]);
-            if (pos >= 0)
-                rd_kafka_topic_partition_list_add(commit, ledger_part_topic(pps[i]),
-                                                  ledger_part_partition(pps[i]))
-                    ->offset = pos;
-        }
-        if (commit->cnt) {
-            /* Store before committing: with auto-commit on, the unassign
-             * that follows commits librdkafka's stored offsets once more,
-             * and a stored offset older than this commit would move the
-             * group back and make the next owner repeat that stretch. */
-            rd_kafka_resp_err_t err = rd_kafka_offsets_store(p->consumer, commit);
-            if (err)
-                log_warn("revoke: storing offsets of %d partition(s) failed: %s", commit->cnt,
-                         rd_kafka_err2str(err));
-            err = rd_kafka_commit(p->consumer, commit, 0);
-            if (err)
-                log_warn("revoke: committing %d partition(s) failed: %s", commit->cnt,
-                         rd_kafka_err2str(err));
-            for (int i = 0; i < commit->cnt; i++)
-                if (commit->elems[i].err)
-                    log_warn("revoke: committing %s [%d] offset %lld failed: %s",
-                             commit->elems[i].topic, (int)commit->elems[i].partition,
-                             (long long)commit->elems[i].offset,
-                             rd_kafka_err2str(commit->elems[i].err));
-        }
-        rd_kafka_topic_partition_list_destroy(commit);
-    } else if (lost) {
-        log_warn("%d partition(s) lost (session timed out?): nothing committed for them, "
-                 "their in-flight messages will be processed again by the new owner",
-                 parts->cnt);
-    }
-    for (int i = 0; i < parts->cnt && pps; i++)
-        if (pps[i])
-            ledger_revoke(p->lg, pps[i]);
-    free(pps);
-    if (cooperative) {
-        error = rd_kafka_incremental_unassign(p->consumer, parts);
-        if (error) {
-            log_warn("unassigning partitions: %s", rd_kafka_error_string(error));
-            rd_kafka_error_destroy(error);
-        }
-    } else {
-        rd_kafka_assign(p->consumer, NULL);
-    }
-    log_info("revoked %d partition(s)%s, %zu left", parts->cnt, lost ? " (lost)" : "",
-             ledger_n_parts(p->lg));
-}
-
 static void pl_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                             rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     pipeline *p = opaque;
-    int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
 
-    /* A revoke waits for its partitions' jobs: none may still sit in the
-     * unflushed run. */
-    jobq_flush(&p->queue);
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        pl_on_assign(p, parts, cooperative);
-    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        pl_on_revoke(p, parts, cooperative);
-    } else {
-        log_error("rebalance failed: %s", rd_kafka_err2str(err));
-        rd_kafka_assign(rk, NULL);
-    }
+    rebalance_handle(&p->rb, rk, err, parts);
 }
 
 /* Broker timestamp to now: how long the post waited before earshot saw it
@@ -465,65 +308,23 @@ static void pl_dispatch(pipeline *p, rd_kafka_message_t *m)
     jobq_batch_add(&p->queue, job);
 }
 
-static void pl_update_lag(pipeline *p)
-{
-    rd_kafka_topic_partition_list_t *asg = NULL;
-    int64_t total = 0;
-    int known = 0;
-
-    if (rd_kafka_assignment(p->consumer, &asg) || !asg)
-        return;
-    if (asg->cnt && !rd_kafka_position(p->consumer, asg)) {
-        for (int i = 0; i < asg->cnt; i++) {
-            rd_kafka_topic_partition_t *tp = &asg->elems[i];
-            int64_t lo, hi;
-            if (rd_kafka_get_watermark_offsets(p->consumer, tp->topic, tp->partition, &lo,
-                                               &hi) ||
-                hi < 0)
-                continue;
-            int64_t pos = tp->offset >= 0 ? tp->offset : lo;
-            int64_t lag = hi > pos ? hi - pos : 0;
-            total += lag;
-            known++;
-            if (p->metrics)
-                metrics_lag_set(p->metrics, tp->topic, tp->partition, lag);
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(asg);
-    atomic_store(&p->lag, known ? total : -1);
-}
-
 static void pl_status(pipeline *p, uint64_t *last_consumed, int64_t *last_ms)
 {
     pipeline_stats st;
-    int64_t now = log_now_ms();
+    int64_t now = log_now_ms(), lag;
     double secs = (double)(now - *last_ms) / 1000.0;
+    uint64_t dry[3];
+    char line[512];
 
-    pl_update_lag(p);
+    if (!report_lag(p->consumer, p->metrics, &lag))
+        atomic_store(&p->lag, lag);
     pipeline_stats_get(p, &st);
-    if (p->dry) {
-        uint64_t c[3];
-        dryrun_counts(p->dry, c);
-        log_info("status: consumed %llu (%.0f/s), dry run: would produce enriched %llu "
-                 "tickets %llu rejected %llu, in flight %llu msgs %llu B%s, lag %lld, "
-                 "partitions %d",
-                 (unsigned long long)st.consumed,
-                 secs > 0 ? (double)(st.consumed - *last_consumed) / secs : 0.0,
-                 (unsigned long long)c[0], (unsigned long long)c[1], (unsigned long long)c[2],
-                 (unsigned long long)st.inflight_msgs, (unsigned long long)st.inflight_bytes,
-                 st.paused ? " (paused)" : "", (long long)st.lag, st.partitions);
-        *last_consumed = st.consumed;
-        *last_ms = now;
-        return;
-    }
-    log_info("status: consumed %llu (%.0f/s), produced enriched %llu tickets %llu rejected "
-             "%llu, failed %llu, in flight %llu msgs %llu B%s, lag %lld, partitions %d",
-             (unsigned long long)st.consumed,
-             secs > 0 ? (double)(st.consumed - *last_consumed) / secs : 0.0,
-             (unsigned long long)st.produced[0], (unsigned long long)st.produced[1],
-             (unsigned long long)st.produced[2], (unsigned long long)st.produce_failed,
-             (unsigned long long)st.inflight_msgs, (unsigned long long)st.inflight_bytes,
-             st.paused ? " (paused)" : "", (long long)st.lag, st.partitions);
+    if (p->dry)
+        dryrun_counts(p->dry, dry);
+    report_status_line(line, sizeof(line), &st,
+                       secs > 0 ? (double)(st.consumed - *last_consumed) / secs : 0.0,
+                       p->dry ? dry : NULL);
+    log_info("%s", line);
     *last_consumed = st.consumed;
     *last_ms = now;
 }
@@ -656,14 +457,8 @@ pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err, si
     }
     log_limit_init(&p->lim_consume, 5, 10000);
     log_limit_init(&p->lim_kafka, 10, 10000);
-    /* A missing topic is logged when the set changes, else once a minute. */
-    log_limit_init(&p->lim_topics, 1, 60000);
-    pthread_mutex_init(&p->why_lock, NULL);
-    topics_set_init(&p->topics, cfg, !cfg->run_dry_run);
-    p->topics_create = cfg->topics_create;
-    p->topics_partitions = (int)cfg->topics_partitions;
-    p->topics_replication = (int)cfg->topics_replication;
-    p->topics_timeout_ms = (int)cfg->topics_timeout_ms;
+    topicwait_init(&p->topics, cfg);
+    p->topics_ready = 1;
     p->rules = ruleset_ref(rs);
     atomic_init(&p->lag, -1);
     p->topic_input = strdup(cfg->topic_input);
@@ -679,6 +474,7 @@ pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err, si
     }
     jobq_init(&p->queue, p->lg);
     p->queue_ready = 1;
+    rebalance_init(&p->rb, p->lg, &p->queue, &p->fatal, !cfg->run_dry_run, p->shutdown_ms);
 
     engine_config_default(&p->ecfg);
     p->ecfg.limits.max_bytes = (size_t)cfg->post_max_bytes;
@@ -723,6 +519,7 @@ pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err, si
         goto err;
     }
     rd_kafka_poll_set_consumer(p->consumer);
+    p->rb.consumer = p->consumer;
     if (p->producer) {
         p->out_ready = 1; /* output_fini undoes a partial init */
         if (output_init(&p->out, cfg, p->producer, p->lg, &p->fatal,
@@ -771,7 +568,7 @@ void pipeline_stats_get(pipeline *p, pipeline_stats *st)
     v = ledger_inflight_bytes(p->lg);
     st->inflight_bytes = v > 0 ? (uint64_t)v : 0;
     st->lag = atomic_load(&p->lag);
-    st->paused = atomic_load(&p->paused_flag);
+    st->paused = atomic_load(&p->rb.paused_flag);
     st->partitions = (int)ledger_n_parts(p->lg);
     st->threads = p->n_workers;
 }
@@ -779,7 +576,6 @@ void pipeline_stats_get(pipeline *p, pipeline_stats *st)
 int pipeline_not_ready(pipeline *p, char *reason, size_t reason_size)
 {
     const char *gone = p->out_ready ? output_missing(&p->out) : NULL;
-    int waiting;
 
     if (gone) {
         snprintf(reason, reason_size,
@@ -788,92 +584,7 @@ int pipeline_not_ready(pipeline *p, char *reason, size_t reason_size)
                  gone);
         return 1;
     }
-    pthread_mutex_lock(&p->why_lock);
-    waiting = p->why[0] != '\0';
-    if (waiting)
-        snprintf(reason, reason_size, "%s", p->why);
-    pthread_mutex_unlock(&p->why_lock);
-    return waiting;
-}
-
-static void pl_set_why(pipeline *p, const char *why)
-{
-    pthread_mutex_lock(&p->why_lock);
-    snprintf(p->why, sizeof(p->why), "%s", why);
-    pthread_mutex_unlock(&p->why_lock);
-}
-
-/* Until every topic the run needs exists, creating the missing ones when
- * topics.create allows: the process stays up and says what it waits for
- * (log, /readyz) rather than exit into a restart loop. 0, or -1 when *stop
- * came first. */
-static int pl_wait_topics(pipeline *p, atomic_int *stop)
-{
-    rd_kafka_t *rk = p->producer ? p->producer : p->consumer;
-    unsigned missing = 0, logged = 0;
-    char err[320], line[320], why[384];
-
-    for (;;) {
-        if (topics_check(rk, &p->topics, p->topics_timeout_ms, &missing, err, sizeof(err))) {
-            snprintf(why, sizeof(why), "checking topics: %s", err);
-            pl_set_why(p, why);
-            log_limited(&p->lim_topics, LOG_LEVEL_WARN, "%s; retrying", why);
-        } else if (!missing) {
-            if (logged)
-                log_info("topics: every topic the run needs exists now; starting");
-            pl_set_why(p, "");
-            return 0;
-        } else if (p->topics_create) {
-            if (topics_create(rk, &p->topics, missing, p->topics_partitions,
-                              p->topics_replication, p->topics_timeout_ms, err, sizeof(err))) {
-                snprintf(why, sizeof(why), "topics.create: %s", err);
-                pl_set_why(p, why);
-                log_limited(&p->lim_topics, LOG_LEVEL_ERROR, "%s; retrying", why);
-            } else {
-                for (int i = 0; i < p->topics.n; i++)
-                    if (missing & (1u << i))
-                        log_info("created topic '%s' (%s; topics.create, partitions %d, "
-                                 "replication %d, -1 = the broker's default)",
-                                 p->topics.name[i], p->topics.key[i], p->topics_partitions,
-                                 p->topics_replication);
-                logged = 1;
-                continue; /* check again: a created topic is listed within ms */
-            }
-        } else {
-            size_t len = (size_t)snprintf(why, sizeof(why), "waiting for topic(s)");
-            for (int i = 0; i < p->topics.n && len < sizeof(why); i++)
-                if (missing & (1u << i))
-                    len += (size_t)snprintf(why + len, sizeof(why) - len, " %s (%s)",
-                                            p->topics.name[i], p->topics.key[i]);
-            pl_set_why(p, why);
-            /* Each newly missing topic at once, then once a minute. */
-            int fresh = (missing & ~logged) != 0;
-            for (int i = 0; i < p->topics.n; i++) {
-                if (!(missing & (1u << i)))
-                    continue;
-                topics_describe_missing(&p->topics, i, line, sizeof(line));
-#define PL_MISSING_FMT                                                                        \
-    "%s: create it (e.g. kafka-topics.sh --create --topic %s) or set topics.create=true; "   \
-    "waiting, checking every 2 s"
-                uint64_t dropped;
-                if (fresh) {
-                    log_error(PL_MISSING_FMT, line, p->topics.name[i]);
-                    /* Opens the limiter's window, so the repeats start a
-                     * minute after this line. */
-                    log_limit_allow(&p->lim_topics, log_now_ms(), &dropped);
-                } else
-                    log_limited(&p->lim_topics, LOG_LEVEL_ERROR, PL_MISSING_FMT, line,
-                                p->topics.name[i]);
-#undef PL_MISSING_FMT
-            }
-            logged |= missing;
-        }
-        for (int ms = 0; ms < 2000; ms += 50) {
-            if (atomic_load(stop))
-                return -1;
-            pl_sleep_ms(50);
-        }
-    }
+    return topicwait_reason(&p->topics, reason, reason_size);
 }
 
 static int pl_start_threads(pipeline *p)
@@ -905,11 +616,7 @@ static void pl_dry_summary(pipeline *p)
 
     dryrun_counts(p->dry, c);
     dryrun_top_complaints(p->dry, 10, top, sizeof(top));
-    log_info("dry run summary: consumed %llu post(s); would have produced enriched %llu, "
-             "tickets %llu, rejected %llu; produced nothing, committed no offset",
-             (unsigned long long)atomic_load(&p->consumed), (unsigned long long)c[0],
-             (unsigned long long)c[1], (unsigned long long)c[2]);
-    log_info("dry run summary: top complaints by brand: %s", top);
+    report_dry_summary(atomic_load(&p->consumed), c, top);
 }
 
 int pipeline_run(pipeline *p, atomic_int *stop)
@@ -927,7 +634,7 @@ int pipeline_run(pipeline *p, atomic_int *stop)
     }
     /* Before anything names a topic: subscribing and the producer's topic
      * handles ask for them by name, which can create them (topics.h). */
-    if (pl_wait_topics(p, stop))
+    if (topicwait_run(&p->topics, p->producer ? p->producer : p->consumer, stop))
         goto shutdown;
     if (p->out_ready) {
         char err_open[256];
@@ -960,7 +667,7 @@ int pipeline_run(pipeline *p, atomic_int *stop)
          * and errors in order. A run also ends where the in-flight limits
          * are reached, so that backpressure pauses exactly where it did
          * when it ran after every message. */
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, p->paused ? 20 : 100);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, p->rb.paused ? 20 : 100);
         for (int n = 0; m; m = ++n < PL_POLL_BATCH && pl_has_room(p)
                                    ? rd_kafka_consumer_poll(p->consumer, 0)
                                    : NULL) {
@@ -983,7 +690,7 @@ int pipeline_run(pipeline *p, atomic_int *stop)
                 break;
         }
         jobq_flush(&p->queue);
-        pl_backpressure(p);
+        rebalance_backpressure(&p->rb, p->max_msgs, p->max_bytes);
         pl_store_offsets(p, 0);
         if (log_now_ms() >= next_status) {
             pl_status(p, &last_consumed, &last_ms);
@@ -994,10 +701,8 @@ int pipeline_run(pipeline *p, atomic_int *stop)
 shutdown:
     /* Stop fetching, then let the workers and the producer finish what was
      * consumed, within shutdown.timeout.ms. */
-    p->closing = 1;
     deadline = log_now_ms() + p->shutdown_ms;
-    if (p->consumer)
-        pl_pause_all(p, 1);
+    rebalance_close(&p->rb);
     log_info("shutting down: %lld message(s) in flight", (long long)ledger_inflight_msgs(p->lg));
     while (ledger_inflight_msgs(p->lg) > 0 && !atomic_load(&p->fatal)) {
         if (log_now_ms() >= deadline) {
@@ -1022,7 +727,7 @@ shutdown:
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
             log_warn("final commit: %s", rd_kafka_err2str(err));
         /* Leaves the group; the revoke callback finds nothing in flight. */
-        p->shutdown_ms = 0;
+        p->rb.drain_ms = 0;
         rd_kafka_consumer_close(p->consumer);
     }
     if (timed_out) {
@@ -1066,7 +771,7 @@ shutdown:
  * left alive. */
 static int pl_consumer_destroy(pipeline *p)
 {
-    if (p->subscribed && !p->ever_assigned) {
+    if (p->subscribed && !p->rb.ever_assigned) {
         log_debug("consumer never got an assignment: leaving its handle to exit "
                   "(librdkafka #4312)");
         return 1;
@@ -1109,11 +814,11 @@ void pipeline_free(pipeline *p)
         jobq_destroy(&p->queue);
     dryrun_free(p->dry);
     log_limit_destroy(&p->lim_consume);
-    log_limit_destroy(&p->lim_topics);
     free(p->topic_input);
     if (consumer_alive)
         return; /* its log callback still reads p->lim_kafka */
     log_limit_destroy(&p->lim_kafka);
-    pthread_mutex_destroy(&p->why_lock);
+    if (p->topics_ready)
+        topicwait_destroy(&p->topics);
     free(p);
 }

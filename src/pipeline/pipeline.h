@@ -18,7 +18,9 @@
  * Modules: ledger (partitions, jobs, commit positions: the at-least-once
  * core), output (routes, keys, reject records, delivery reports; its header
  * has the output contract), kconf (librdkafka configuration), jobq (the
- * work queue); this module runs the threads and the consumer.
+ * work queue), rebalance (assign/revoke, backpressure's pause), report
+ * (lag, the status line), topicwait (waiting for or creating the topics at
+ * start); this module runs the threads and the consumer.
  *
  * Backpressure: above max.inflight.messages/bytes (consumed, not yet fully
  * acknowledged) the assigned partitions are paused; below half they resume.
@@ -28,7 +30,7 @@
  * partitions' in-flight messages, commit their positions synchronously, then
  * unassign; on loss, forget them and commit nothing.
  *
- * Topics (topics.h): before subscribing, pipeline_run checks that
+ * Topics (topicwait.h): before subscribing, pipeline_run checks that
  * topic.input and the output topics exist, creates the missing ones with
  * topics.create, else waits for them (pipeline_not_ready says which) and
  * never exits for want of one. An output topic deleted while running is
