@@ -30,6 +30,12 @@ static const struct {
      "an output counts as delivered, and its input offset as committable, only once "
      "every in-sync replica has it; with fewer acks a leader failover can lose an "
      "output whose input is already committed"},
+    {KCONF_PRODUCER, "allow.auto.create.topics", "false",
+     "with it (librdkafka's producer default) the producer's metadata requests for an "
+     "output topic deleted while earshot runs get the broker (auto.create.topics.enable, "
+     "Kafka's default) to create it again at once, with the broker's default partitions "
+     "and replication; earshot creates topics only through topics.create, with "
+     "topics.partitions and topics.replication"},
 };
 #define N_REQUIRED (sizeof(kconf_required) / sizeof(kconf_required[0]))
 

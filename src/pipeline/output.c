@@ -71,6 +71,19 @@ static int output_topic_gone(rd_kafka_resp_err_t err)
            err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
 }
 
+/* In a delivery report, also Local: Unknown partition: when a topic is
+ * deleted, librdkafka 2.0.2 sees its partition count drop to 0 ("partition
+ * count changed from 3 to 0") and fails every message queued for the
+ * vanished partitions with _UNKNOWN_PARTITION, not _UNKNOWN_TOPIC (seen
+ * against Kafka 4.1.1, test_run_kafka_topics). Produced again without a
+ * partition (the partitioner's choice), such a message waits for the topic
+ * like any other; Kafka never shrinks a live topic, so a partition that
+ * vanished means its topic went. */
+static int output_dr_topic_gone(rd_kafka_resp_err_t err)
+{
+    return output_topic_gone(err) || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+}
+
 /* One wait for route's topic to exist again: logs (rate-limited), asks for
  * its metadata so librdkafka learns when it is back (its own refresh is
  * minutes apart), sleeps. 0 to try again, -1 when the wait was aborted. */
@@ -176,7 +189,7 @@ void output_delivered(output *o, const rd_kafka_message_t *msg)
     for (int i = 0; i < OUTPUT_ROUTES; i++)
         if (!strcmp(topic, o->topics[i]))
             route = i;
-    if (output_topic_gone(msg->err)) {
+    if (output_dr_topic_gone(msg->err)) {
         /* Produce it again; this thread waits meanwhile, so delivery reports
          * stop, in-flight counts grow and the input pauses: backpressure. */
         for (;;) {

@@ -15,7 +15,8 @@
  *
  * Failure: a full producer queue is waited on, never dropped. A missing
  * output topic (deleted while running: librdkafka's "Unknown topic", from
- * produce or from a delivery report) is waited on too: the output is
+ * produce or from a delivery report, or "Unknown partition" in the delivery
+ * reports of what was queued when its partitions vanished) is waited on too: the output is
  * produced again once the topic exists (metadata asked every
  * OUTPUT_TOPIC_RETRY_MS), meanwhile in-flight counts grow until the input
  * pauses, and nothing past the post is committed; output_missing says which

@@ -55,6 +55,7 @@ static void test_defaults_and_required(void **state)
     expect(c, "auto.offset.reset", "largest"); /* latest, as librdkafka names it */
     expect(p, "enable.idempotence", "true");
     expect(p, "acks", "-1");
+    expect(p, "allow.auto.create.topics", "false");
     expect(p, "message.timeout.ms", "0");
     expect(p, "linger.ms", "5");
     expect(p, "statistics.interval.ms", "15000");
@@ -134,6 +135,14 @@ static void test_overrides_refused(void **state)
             "committable, only once every in-sync replica has it; with fewer acks a leader "
             "failover can lose an output whose input is already committed; remove the "
             "setting");
+    refused("producer.allow.auto.create.topics", "true",
+            "f.conf:3: librdkafka property 'allow.auto.create.topics=true' is refused: "
+            "earshot's producer needs allow.auto.create.topics=false: with it (librdkafka's "
+            "producer default) the producer's metadata requests for an output topic deleted "
+            "while earshot runs get the broker (auto.create.topics.enable, Kafka's default) to "
+            "create it again at once, with the broker's default partitions and replication; "
+            "earshot creates topics only through topics.create, with topics.partitions and "
+            "topics.replication; remove the setting");
     refused("enable.idempotence", "false",
             "f.conf:3: librdkafka property 'enable.idempotence=false' is refused: earshot's "
             "producer needs enable.idempotence=true: a retried produce must not duplicate or "
