@@ -99,6 +99,8 @@ struct metrics {
     size_t n_lag, cap_lag;
     kclient **kc;          /* sorted by name */
     size_t n_kc;
+    metrics_extra_fn extra; /* appended to a render */
+    void *extra_opaque;
 };
 
 extern const char *const metrics_route_names[METRICS_ROUTE_COUNT];

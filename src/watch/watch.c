@@ -80,6 +80,8 @@ struct watch {
 
     watch_idset *ids;
     watch_stats st;
+    watch_ticket_fn on_ticket;
+    void *ticket_opaque;
 };
 
 /* ---- time ---- */
@@ -135,9 +137,9 @@ void watch_config_defaults(watch_config *cfg)
         .dedup_ms = 7200000,
         .dedup_max = 2000000,
         .min_priority = 30,
-        .min_count = 5,
+        .min_count = 8,
         .factor = 3.0,
-        .z_min = 3.0,
+        .z_min = 5.0,
         .cooldown = 10,
         .warmup = 5,
         .influencer_followers = 100000,
@@ -672,6 +674,48 @@ int watch_source_idle(watch *w, int source, int idle, char *err, size_t err_size
 
 /* ---- events ---- */
 
+void watch_set_ticket_hook(watch *w, watch_ticket_fn fn, void *opaque)
+{
+    w->on_ticket = fn;
+    w->ticket_opaque = opaque;
+}
+
+#define WATCH_TICKET_LABELS 8
+
+static void ticket_report(watch *w, json_t *ev, const char *id, const watch_brand *b,
+                          const char *polarity, json_int_t priority, const char *handle,
+                          int64_t followers, int64_t t, json_t *labels)
+{
+    const char *names[WATCH_TICKET_LABELS], *by;
+    watch_ticket tk;
+    size_t i, n = 0;
+    json_t *l;
+
+    if (strcmp(polarity, "complaint") && strcmp(polarity, "question"))
+        return;
+    by = json_string_value(json_object_get(ev, "respond_by"));
+    if (priority < w->cfg.min_priority || !by || watch_parse_time(by, &tk.respond_by_ms))
+        return;
+    json_array_foreach(labels, i, l) {
+        if (json_is_string(l) && n < WATCH_TICKET_LABELS)
+            names[n++] = json_string_value(l);
+    }
+    tk.id = id;
+    tk.brand_id = b->id;
+    tk.brand_name = b->name;
+    tk.handle = handle;
+    tk.polarity = polarity;
+    tk.text = json_string_value(json_object_get(ev, "text"));
+    if (!tk.text)
+        tk.text = "";
+    tk.labels = names;
+    tk.n_labels = n;
+    tk.followers = followers;
+    tk.created_ms = t;
+    tk.priority = (int)priority;
+    w->on_ticket(w->ticket_opaque, &tk);
+}
+
 static int emit_influencer(watch *w, const watch_brand *b, int64_t start, const char *id,
                            const char *handle, int64_t followers, int verified,
                            json_int_t priority, json_t *labels)
@@ -821,6 +865,8 @@ int watch_feed(watch *w, int source, const char *json, size_t len, int64_t now_m
             res->outcome = WATCH_COUNTED;
             w->st.counted++;
         }
+        if (first && w->on_ticket)
+            ticket_report(w, ev, id, first, polarity, priority, handle, followers, t, labels);
         /* One alert per post (the id set makes it once), to its first brand;
          * a late post is still a real post somebody should answer. */
         if (first && !strcmp(polarity, "complaint") &&

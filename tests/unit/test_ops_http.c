@@ -178,7 +178,7 @@ static void test_server_routes(void **state)
     readiness rd = {0, 0};
     char err[256] = "", h[128];
     metrics *m = metrics_new(1, err, sizeof(err));
-    http_config cfg = {"127.0.0.1:0", m, ready_cb, &rd};
+    http_config cfg = {"127.0.0.1:0", m, ready_cb, &rd, NULL, NULL};
     http_server *hs, *other;
     metrics_rules *mr;
     http_reply r;
@@ -270,7 +270,7 @@ static void test_server_routes(void **state)
 static void test_server_without_callbacks(void **state)
 {
     char err[256] = "";
-    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL};
+    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL, NULL, NULL};
     http_server *hs;
     http_reply r;
 
@@ -362,7 +362,7 @@ static int probe_healthz(int port, double *seconds)
 static void test_server_slowloris(void **state)
 {
     char err[256] = "";
-    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL};
+    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL, NULL, NULL};
     int fds[SLOW_CLIENTS], held = 0;
     http_server *hs;
 
