@@ -26,6 +26,7 @@
 #define WATCH_TOP 5     /* top_labels entries */
 #define WATCH_SAMPLES 5 /* sample_post_ids */
 #define WATCH_NONE INT64_MIN
+#define WATCH_WINSOR_Z 3.0 /* sd above the baseline a window teaches it at most */
 
 typedef struct watch_label {
     char *name;
@@ -562,11 +563,12 @@ static int window_close(watch *w, watch_brand *b, watch_window *win)
     if (fire)
         b->last_fire = win->start;
 
-    /* A spike teaches the baseline only up to z_min sd above it
+    /* A spike teaches the baseline only up to WATCH_WINSOR_Z sd above it
      * (winsorised): a long spike stays a spike for a while, a lasting new
-     * level is still learned within about an hour. */
-    if (b->learned > 0 && x > b->mean + w->cfg.z_min * sd)
-        x = b->mean + w->cfg.z_min * sd;
+     * level is still learned within about an hour. Not z_min: a stricter
+     * alert threshold must not make the baseline learn a spike faster. */
+    if (b->learned > 0 && x > b->mean + WATCH_WINSOR_Z * sd)
+        x = b->mean + WATCH_WINSOR_Z * sd;
     baseline_learn(w, b, x);
     b->last_learned = win->start;
     return 0;
