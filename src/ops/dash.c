@@ -223,6 +223,10 @@ int dash_record(dash *d, int alert, const char *json, size_t len)
         dash_brand *b = brand_get(d, bid, bname);
         if (b) {
             size_t k = slot_of(d, start);
+            if (b->start[k] > start) { /* an hour older than what the slot holds */
+                pthread_mutex_unlock(&d->lock);
+                goto done;
+            }
             b->start[k] = start;
             b->mentions[k] = (uint32_t)json_integer_value(json_object_get(o, "mentions"));
             b->complaints[k] = (uint32_t)json_integer_value(json_object_get(o, "complaints"));
