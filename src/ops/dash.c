@@ -310,6 +310,63 @@ void dash_progress(dash *d, int64_t emitted_through, int64_t watermark)
     pthread_mutex_unlock(&d->lock);
 }
 
+int dash_brand_complaints(dash *d, const char *brand_id, double *mean)
+{
+    int n = 0;
+    uint64_t sum = 0;
+
+    *mean = 0.0;
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < d->n_brands; i++) {
+        dash_brand *b = &d->brands[i];
+        int64_t first = INT64_MAX, end = d->through;
+        if (strcmp(b->id, brand_id))
+            continue;
+        for (size_t k = 0; k < DASH_SLOTS; k++) {
+            if (b->start[k] >= 0 && b->start[k] < first)
+                first = b->start[k];
+        }
+        for (int64_t st = first; end != INT64_MIN && st + d->window_ms <= end && n < DASH_SLOTS;
+             st += d->window_ms) {
+            size_t k = slot_of(d, st);
+            sum += b->start[k] == st ? b->complaints[k] : 0;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (n)
+        *mean = (double)sum / n;
+    return n;
+}
+
+size_t dash_alerts_get(dash *d, dash_alert_view *out, size_t max)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < d->n_alerts && n < max; i++) {
+        dash_alert *a = &d->alerts[(d->next_alert + DASH_ALERTS - 1 - i) % DASH_ALERTS];
+        json_t *o = json_loads(a->json, 0, NULL);
+        dash_alert_view *v = &out[n];
+        const char *name = json_string_value(json_object_get(json_object_get(o, "brand"), "name"));
+        const char *h = json_string_value(json_object_get(json_object_get(o, "author"), "handle"));
+        if (!o)
+            continue;
+        memset(v, 0, sizeof(*v));
+        snprintf(v->type, sizeof(v->type), "%s", a->type);
+        snprintf(v->brand, sizeof(v->brand), "%s", name ? name : a->brand);
+        snprintf(v->handle, sizeof(v->handle), "%s", h ? h : "");
+        v->window_start = a->window_start;
+        v->complaints = (long long)json_integer_value(json_object_get(o, "complaints"));
+        v->baseline = json_number_value(json_object_get(o, "baseline"));
+        v->ratio = json_number_value(json_object_get(o, "ratio"));
+        json_decref(o);
+        n++;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return n;
+}
+
 /* ---- answers (called with the lock held) ---- */
 
 /* The newest closed window's end; before the first close, the newest window

@@ -73,6 +73,23 @@ void dash_progress(dash *d, int64_t emitted_through, int64_t watermark);
  * type, 0 when the path is not the dashboard's, -1 out of memory. */
 int dash_serve(dash *d, const char *path, char **body, size_t *len, const char **content_type);
 
+/* For a text view (the demo): a brand's mean complaints per closed window
+ * over the windows since its first record, up to DASH_SLOTS of them.
+ * Returns the number of windows averaged (0: the brand has no closed
+ * window yet). */
+int dash_brand_complaints(dash *d, const char *brand_id, double *mean);
+
+typedef struct dash_alert_view {
+    char type[16], brand[64];
+    int64_t window_start;
+    long long complaints;
+    double baseline, ratio;
+    char handle[64]; /* influencer alerts: the author */
+} dash_alert_view;
+
+/* Copies up to max of the newest alerts, newest first; returns how many. */
+size_t dash_alerts_get(dash *d, dash_alert_view *out, size_t max);
+
 /* The page (web/dashboard.html) as compiled in; not NUL-terminated. */
 const char *dash_page(size_t *len);
 
