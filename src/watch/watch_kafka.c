@@ -475,8 +475,13 @@ watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, ch
             goto fail;
         }
     }
-    /* Not overridable: these make the guarantees. */
+    /* Not overridable: these make the guarantees (in `earshot run` the
+     * properties given are the pipeline's too, so they may well say
+     * otherwise). */
     if (conf_set(pconf, "enable.idempotence", "true", err, err_size) ||
+        conf_set(pconf, "acks", "all", err, err_size) ||
+        conf_set(cconf, "enable.auto.commit", "false", err, err_size) ||
+        conf_set(cconf, "enable.partition.eof", "true", err, err_size) ||
         conf_set(cconf, "partition.assignment.strategy", "range,roundrobin", err, err_size) ||
         conf_set(cconf, "group.id", cfg->group, err, err_size))
         goto fail;
