@@ -253,6 +253,7 @@ static void wrun_start_recent(wrun *r, rd_kafka_t *rk, rd_kafka_topic_partition_
     int64_t now = wall_ms(), quiet;
     rd_kafka_topic_partition_list_t *times = rd_kafka_topic_partition_list_new(parts->cnt);
     rd_kafka_resp_err_t e;
+    int n_beginning = 0;
 
     for (int i = 0; i < parts->cnt; i++)
         if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
@@ -268,15 +269,25 @@ static void wrun_start_recent(wrun *r, rd_kafka_t *rk, rd_kafka_topic_partition_
                 idx = k;
         if (idx < 0)
             continue;
-        /* -1: no message that new: start at the end. */
+        /* -1 means every message is older than the horizon, or a broker
+         * that cannot look up by time (librdkafka's mock cluster, the
+         * embedded broker, answers -1 always): read the partition from its
+         * start, quietly. Windows before the quiet mark are not emitted
+         * either way; a topic that old costs one read of its retention. */
+        if (t->offset < 0 && !e && !t->err)
+            n_beginning++;
         parts->elems[idx].offset = e || t->err ? RD_KAFKA_OFFSET_END
-                                   : t->offset < 0 ? RD_KAFKA_OFFSET_END : t->offset;
+                                   : t->offset < 0 ? RD_KAFKA_OFFSET_BEGINNING : t->offset;
         if (parts->elems[idx].offset >= 0)
             r->parts[idx].next = parts->elems[idx].offset;
     }
     if (e)
         log_warn("watch: offsets for times: %s; new partitions start at the end",
                  rd_kafka_err2str(e));
+    if (n_beginning)
+        log_info("watch: %d partition(s) have no offset for the replay horizon (all older, "
+                 "or a broker that cannot look up by time): read from their start",
+                 n_beginning);
     rd_kafka_topic_partition_list_destroy(times);
     quiet = (now - r->wcfg.lateness_ms) / r->wcfg.window_ms * r->wcfg.window_ms;
     if (quiet < *closed)

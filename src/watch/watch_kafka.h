@@ -22,7 +22,9 @@
  * starts per `start`: WATCH_KAFKA_START_EARLIEST reads the whole topic and
  * emits everything; WATCH_KAFKA_START_RECENT looks up the offsets of
  * (now - replay) by timestamp, learns the baseline from there and emits only
- * windows the watermark could not have closed before now. On revoke the
+ * windows the watermark could not have closed before now (a partition with
+ * no offset for that time, e.g. on librdkafka's mock cluster, which cannot
+ * look up by time, is read from its start, as quietly). On revoke the
  * aggregator is dropped; the last commit is the state.
  *
  * Thread-safety: one thread per watch_kafka (the rebalance callback runs
