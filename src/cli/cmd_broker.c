@@ -34,8 +34,9 @@ static void broker_usage(FILE *out)
         "usage: earshot broker [--partitions N] [--brokers N] [--topic NAME ...]\n"
         "\n"
         "Starts librdkafka's mock Kafka cluster on loopback, creates the topics posts,\n"
-        "posts.enriched, care.tickets and posts.rejected (and each --topic), prints the\n"
-        "bootstrap list as the first line on stdout and runs until SIGTERM or SIGINT.\n"
+        "posts.enriched, care.tickets, posts.rejected, brand.stats and care.alerts (and\n"
+        "each --topic), prints the bootstrap list as the first line on stdout and runs\n"
+        "until SIGTERM or SIGINT.\n"
         "Real wire protocol: kcat, kafka-python and `earshot run -b` talk to it.\n"
         "Each partition keeps only its newest 5 MiB: older messages are deleted even when\n"
         "unread, although their producer was told they were stored. Not for data you\n"
@@ -60,8 +61,9 @@ int cmd_broker(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *topics[64] = {"posts", "posts.enriched", "care.tickets", "posts.rejected"};
-    size_t n_topics = 4, partitions = 4, n_brokers = 3;
+    const char *topics[64] = {"posts", "posts.enriched", "care.tickets", "posts.rejected",
+                              "brand.stats", "care.alerts"};
+    size_t n_topics = 6, partitions = 4, n_brokers = 3;
     char err[512], line[1024], reply[512];
     size_t line_len = 0;
     int opt, stdin_open = 1;

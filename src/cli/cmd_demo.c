@@ -8,7 +8,17 @@
  *   [firehose thread] gen -> producer -> posts
  *   [pipeline thread] pipeline_run (and its workers): posts -> posts.enriched,
  *                     care.tickets, posts.rejected
+ *   [watch thread]    the care aggregator (src/watch/watch_kafka, as in
+ *                     `earshot run`): posts.enriched -> brand.stats,
+ *                     care.alerts, kept for the view in a dash
  *   [main]            tally consumer <- output topics; draws the view
+ *
+ * --spike BRAND@SECONDS[xFACTOR]: SECONDS after the firehose starts, the
+ * brand's complaint baseline so far (per window, from the aggregator) is
+ * multiplied: (FACTOR - 1) x baseline extra complaint posts are dated across
+ * the next whole window of the generator's clock (the demo's own clock,
+ * ~rate/10 s of event time a second). The summary says whether that window
+ * was alerted; a spike not alerted fails the demo.
  *
  * Stopping (Ctrl-C, SIGTERM or --duration): the firehose stops and flushes;
  * the pipeline is left running until it has consumed and acknowledged every
@@ -35,10 +45,12 @@
 #include "demo/screen.h"
 #include "demo/tally.h"
 #include "ops/config.h"
+#include "ops/dash.h"
 #include "ops/log.h"
 #include "pipeline/broker.h"
 #include "pipeline/pipeline.h"
 #include "rules/rules.h"
+#include "watch/watch_kafka.h"
 
 /* Signals seen; the handler can reach nothing else. The first asks for a
  * clean stop, the second for a quick one. */
@@ -69,6 +81,9 @@ static void demo_on_signal(int sig)
 
 typedef struct demo_options {
     double duration;  /* seconds; 0: until a signal */
+    const char *spike_brand; /* --spike: brand id, NULL: none */
+    double spike_at;         /* seconds after the firehose starts */
+    double spike_factor;     /* complaints x this in the spike's window */
     int duration_set;
     double rate;
     size_t partitions, threads, min_priority;
@@ -101,6 +116,7 @@ static void demo_usage(FILE *out)
     fprintf(out,
         "usage: earshot demo [--duration SECONDS] [--rate POSTS_PER_S] [--partitions N]\n"
         "                    [--threads N] [--seed S] [--min-priority P] [--plain]\n"
+        "                    [--spike BRAND@SECONDS[xFACTOR]]\n"
         "\n"
         "Runs everything in one process: an embedded Kafka broker (librdkafka's mock\n"
         "cluster), a firehose of realistic generated posts into 'posts', the earshot\n"
@@ -118,9 +134,17 @@ static void demo_usage(FILE *out)
         "  --min-priority P  tickets listed in the view, 0..100 (default 60)\n"
         "  --plain           print a compact block every 5 s instead of redrawing the\n"
         "                    screen (the default when stdout is not a terminal)\n"
+        "  --spike B@S[xF]   S seconds in, multiply brand B's complaints by F (default\n"
+        "                    10) for one window of the demo's clock, e.g. comcast@8x10;\n"
+        "                    the view and the summary show the alert\n"
+        "\n"
+        "The care aggregator (as in `earshot run`) writes brand.stats and care.alerts;\n"
+        "the view shows its alerts, and DUE is measured on the demo's own clock (the\n"
+        "generator's, ~rate/10 s of post time per second).\n"
         "\n"
         "Exit status: 0 when every count agrees (consumed == generated, every event\n"
-        "produced was read back), 1 otherwise or on a runtime failure, 2 for usage.\n");
+        "produced was read back) and an injected spike was alerted, 1 otherwise or on\n"
+        "a runtime failure, 2 for usage.\n");
 }
 
 static int demo_parse(int argc, char **argv, demo_options *o)
@@ -133,6 +157,7 @@ static int demo_parse(int argc, char **argv, demo_options *o)
         {"seed", required_argument, NULL, 's'},
         {"min-priority", required_argument, NULL, 'm'},
         {"plain", no_argument, NULL, 'P'},
+        {"spike", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -199,12 +224,45 @@ static int demo_parse(int argc, char **argv, demo_options *o)
             }
             break;
         case 'P': o->plain = 1; break;
+        case 'S': {
+            /* BRAND@SECONDS[xFACTOR] */
+            static char brand[64];
+            const char *at = strchr(optarg, '@');
+            char *x;
+            if (!at || at == optarg || (size_t)(at - optarg) >= sizeof(brand)) {
+                fprintf(stderr, "earshot demo: --spike wants BRAND@SECONDS[xFACTOR], e.g. "
+                                "comcast@8x10, got '%s'\n", optarg);
+                return 2;
+            }
+            memcpy(brand, optarg, (size_t)(at - optarg));
+            brand[at - optarg] = '\0';
+            errno = 0;
+            o->spike_at = strtod(at + 1, &x);
+            o->spike_factor = 10.0;
+            if (!errno && x != at + 1 && (*x == 'x' || *x == 'X'))
+                o->spike_factor = strtod(x + 1, &x);
+            if (errno || x == at + 1 || *x || !isfinite(o->spike_at) || o->spike_at < 0 ||
+                !isfinite(o->spike_factor) || o->spike_factor < 2 || o->spike_factor > 1000) {
+                fprintf(stderr, "earshot demo: --spike '%s': SECONDS >= 0 and FACTOR 2..1000 "
+                                "expected, e.g. comcast@8x10\n", optarg);
+                return 2;
+            }
+            o->spike_brand = brand;
+            break;
+        }
         case 'h': demo_usage(stdout); return 0;
         default: demo_usage(stderr); return 2;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "earshot demo: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    if (o->spike_brand && o->duration_set && o->duration > 0 &&
+        o->spike_at + 2.0 > o->duration) {
+        fprintf(stderr, "earshot demo: --spike at %.0f s needs --duration of at least %.0f s "
+                        "(the window must close before the firehose stops)\n",
+                o->spike_at, o->spike_at + 2.0);
         return 2;
     }
     return -1; /* go on */
@@ -262,7 +320,49 @@ typedef struct demo {
     double drain_change;
     demo_screen_state screen;
     double last_block;
+    /* the care aggregator */
+    dash *dash;
+    watch_kafka *wk;
+    pthread_t watch_thread;
+    int watch_started;
+    atomic_int watch_stop;
+    _Atomic int64_t watch_through; /* windows closed through; INT64_MIN */
+    /* --spike */
+    const rules_brand *spike_brand;
+    int spike_fired, spike_posts;
+    int usage_error; /* demo_start failed on the command line's content */
+    double spike_baseline;
 } demo;
+
+static void demo_watch_record(void *opaque, const watch_record *rec)
+{
+    demo *d = opaque;
+    dash_record(d->dash, rec->type == WATCH_RECORD_ALERT, rec->json, rec->len);
+}
+
+static void demo_watch_progress(void *opaque, int64_t through, int64_t watermark)
+{
+    demo *d = opaque;
+    dash_progress(d->dash, through, watermark);
+    atomic_store(&d->watch_through, through);
+}
+
+static void *demo_watch_main(void *arg)
+{
+    demo *d = arg;
+    if (watch_kafka_run(d->wk, &d->watch_stop))
+        log_error("demo: care aggregator: %s", watch_kafka_failure(d->wk));
+    return NULL;
+}
+
+static int64_t demo_clock(void *opaque)
+{
+    demo_firehose_stats fs = {0};
+    demo *d = opaque;
+    if (d->fh)
+        demo_firehose_stats_get(d->fh, &fs);
+    return fs.event_ms;
+}
 
 static void demo_sample_now(demo *d, demo_sample *s)
 {
@@ -304,6 +404,17 @@ static void demo_show(demo *d, const char *phase, int force)
     s->phase = !strcmp(phase, "running") && !s->now.partitions ? "joining the group" : phase;
     s->hint = final ? NULL : !strcmp(phase, "running") ? "Ctrl-C stops" : "Ctrl-C again: don't wait";
     s->view = demo_tally_get(d->tally);
+    s->clock_ms = demo_clock(d);
+    s->n_alerts = 0;
+    if (d->dash) {
+        /* Spikes first: influencer alerts are many and would push them out. */
+        dash_alert_view a[DASH_ALERTS];
+        size_t n = dash_alerts_get(d->dash, a, DASH_ALERTS);
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < n && s->n_alerts < DEMO_SCREEN_ALERTS; i++)
+                if ((strcmp(a[i].type, "influencer") != 0) == (pass == 0))
+                    s->alerts[s->n_alerts++] = a[i];
+    }
     if (d->tty) {
         struct winsize ws;
         if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
@@ -363,17 +474,84 @@ static int demo_read_back(demo *d)
            v->rejected >= ps.produced[2];
 }
 
+/* The aggregator has closed the spike's window (or it was never placed). */
+static int demo_spike_closed(demo *d)
+{
+    int64_t w = d->fh ? demo_firehose_spike_window(d->fh) : -1;
+    return w < 0 || atomic_load(&d->watch_through) >= w + 60000;
+}
+
+/* --spike: once its second has come, (FACTOR - 1) x the brand's baseline
+ * so far, at least 1 post. */
+static void demo_spike_maybe(demo *d)
+{
+    double mean;
+    char text[256];
+
+    if (!d->spike_brand || d->spike_fired || !d->fh ||
+        demo_now_s() - d->fh_t0 < d->opt.spike_at)
+        return;
+    dash_brand_complaints(d->dash, d->spike_brand->id, &mean);
+    d->spike_baseline = mean;
+    d->spike_posts = (int)ceil((d->opt.spike_factor - 1.0) * (mean > 1.0 ? mean : 1.0));
+    /* The name goes into JSON: rules names are plain text, but be sure. */
+    snprintf(text, sizeof(text), "%s is down again all day, worst service ever, still waiting "
+             "on hold for an hour",
+             strpbrk(d->spike_brand->name, "\"\\") ? d->spike_brand->id : d->spike_brand->name);
+    if (demo_firehose_inject(d->fh, text, d->spike_posts, 60000) == 0)
+        d->spike_fired = 1;
+}
+
+/* The care part of the summary. Returns 0, or -1 when an injected spike
+ * was not alerted. */
+static int demo_care_summary(demo *d)
+{
+    dash_alert_view a[DASH_ALERTS];
+    size_t n = d->dash ? dash_alerts_get(d->dash, a, DASH_ALERTS) : 0;
+    int64_t w = d->spike_fired ? demo_firehose_spike_window(d->fh) : -1;
+    int found = 0;
+    char line[256];
+
+    printf("  care       %10zu alerts to care.alerts (the aggregator, as in earshot run)\n", n);
+    for (size_t i = n; i-- > 0;) {
+        int ours = w >= 0 && a[i].window_start == w && !strcmp(a[i].type, "spike") &&
+                   !strcmp(a[i].brand, d->spike_brand->name);
+        found |= ours;
+        printf("             %s%s\n", demo_screen_alert(line, sizeof(line), &a[i]),
+               ours ? "  <- the injected spike" : "");
+    }
+    if (!d->spike_fired) {
+        if (d->spike_brand)
+            printf("  the spike (%s at %.0f s) was not injected: the demo stopped first\n",
+                   d->spike_brand->id, d->opt.spike_at);
+        return d->spike_brand ? -1 : 0;
+    }
+    {
+        char hhmm[8];
+        time_t t = (time_t)(w / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(hhmm, sizeof(hhmm), "%H:%M", &tm);
+        printf("  spike      %s x%.0f: %d complaint posts injected into the %s window "
+               "(baseline %.1f a window): %s\n",
+               d->spike_brand->name, d->opt.spike_factor, d->spike_posts,
+               w >= 0 ? hhmm : "(never placed)", d->spike_baseline,
+               found ? "alerted" : "NOT alerted");
+    }
+    return found ? 0 : -1;
+}
+
 static int demo_start(demo *d, char *err, size_t err_size)
 {
-    static const char *const topics[] = {"posts", "posts.enriched", "care.tickets",
-                                         "posts.rejected"};
+    static const char *const topics[] = {"posts",          "posts.enriched", "care.tickets",
+                                         "posts.rejected", "brand.stats",    "care.alerts"};
     const char *rules_dir = cli_rules_dir(NULL, NULL, err, err_size);
     demo_tally_options to;
 
     if (!rules_dir)
         return -1;
 
-    if (!(d->b = broker_new(1, (int)d->opt.partitions, topics, 4, err, err_size)))
+    if (!(d->b = broker_new(1, (int)d->opt.partitions, topics, 6, err, err_size)))
         return -1;
     if (demo_config(&d->cfg, broker_bootstraps(d->b), d->opt.threads, err, err_size))
         return -1;
@@ -382,6 +560,49 @@ static int demo_start(demo *d, char *err, size_t err_size)
         return -1;
     if (!(d->pt.p = pipeline_new(&d->cfg, d->rs, NULL, err, err_size)))
         return -1;
+    if (d->opt.spike_brand) {
+        for (size_t i = 0; i < ruleset_brand_count(d->rs); i++)
+            if (!strcmp(ruleset_brand(d->rs, i)->id, d->opt.spike_brand))
+                d->spike_brand = ruleset_brand(d->rs, i);
+        if (!d->spike_brand) {
+            size_t len = (size_t)snprintf(err, err_size, "--spike: no brand '%s' in %s; "
+                                          "brands:", d->opt.spike_brand, rules_dir);
+            for (size_t i = 0; i < ruleset_brand_count(d->rs) && len < err_size; i++)
+                len += (size_t)snprintf(err + len, err_size - len, " %s",
+                                        ruleset_brand(d->rs, i)->id);
+            d->usage_error = 1;
+            return -1;
+        }
+    }
+    {
+        watch_config wd;
+        int usage_error;
+        watch_config_defaults(&wd);
+        watch_kafka_config wc = {
+            .brokers = broker_bootstraps(d->b),
+            .group = "earshot-demo.watch",
+            .input = d->cfg.topic_enriched,
+            .stats_topic = "brand.stats",
+            .alerts_topic = "care.alerts",
+            .wcfg = wd,
+            .replay_ms = -1,
+            .start = WATCH_KAFKA_START_EARLIEST,
+            .hooks = {demo_watch_record, NULL, demo_watch_progress, d},
+        };
+        wc.wcfg.min_priority = (int)d->cfg.tickets_min_priority;
+        if (!(d->dash = dash_new(wd.window_ms, wd.cooldown, NULL, err, err_size)))
+            return -1;
+        dash_set_clock(d->dash, demo_clock, d);
+        atomic_init(&d->watch_through, INT64_MIN);
+        if (!(d->wk = watch_kafka_new(&wc, &usage_error, err, err_size)))
+            return -1;
+        atomic_init(&d->watch_stop, 0);
+        if (pthread_create(&d->watch_thread, NULL, demo_watch_main, d)) {
+            snprintf(err, err_size, "starting the watch thread: %s", strerror(errno));
+            return -1;
+        }
+        d->watch_started = 1;
+    }
 
     to.brokers = broker_bootstraps(d->b);
     to.topic_enriched = d->cfg.topic_enriched;
@@ -464,6 +685,10 @@ static void demo_stop(demo *d, demo_summary *sum)
     if (!demo_wait(d, "reading back", DEMO_READ_BACK_S, demo_read_back))
         log_warn("demo: not every event produced was read back within %.0f s",
                  DEMO_READ_BACK_S);
+    if (d->spike_fired && !demo_wait(d, "closing the spike's window", DEMO_READ_BACK_S,
+                                     demo_spike_closed))
+        log_warn("demo: the aggregator had not closed the spike's window within %.0f s",
+                 DEMO_READ_BACK_S);
     demo_show(d, "stopped", 1);
 
     memset(&fs, 0, sizeof(fs));
@@ -490,6 +715,11 @@ static void demo_stop(demo *d, demo_summary *sum)
 
 static void demo_free(demo *d)
 {
+    if (d->watch_started) {
+        atomic_store(&d->watch_stop, 1);
+        pthread_join(d->watch_thread, NULL);
+    }
+    watch_kafka_free(d->wk);
     if (d->pipeline_started) {
         atomic_store(&d->pt.stop, 1);
         pthread_join(d->pipeline_thread, NULL);
@@ -500,6 +730,7 @@ static void demo_free(demo *d)
     ruleset_unref(d->rs);
     if (d->cfg_ready)
         config_free(&d->cfg);
+    dash_free(d->dash);
     broker_free(d->b); /* last: every client above talks to it */
 }
 
@@ -531,8 +762,9 @@ int cmd_demo(int argc, char **argv)
 
     if (demo_start(&d, err, sizeof(err))) {
         fprintf(stderr, "earshot demo: %s\n", err);
+        rc = d.usage_error ? 2 : 1;
         demo_free(&d);
-        return 1;
+        return rc;
     }
     if (d.tty) {
         fputs("\033[?25l\033[2J", stdout); /* hide the cursor, clear */
@@ -562,12 +794,16 @@ int cmd_demo(int argc, char **argv)
         if (d.opt.duration > 0 && demo_now_s() - d.fh_t0 >= d.opt.duration)
             break;
         demo_tally_poll(d.tally, 100);
+        demo_spike_maybe(&d);
         demo_show(&d, "running", 0);
     }
     demo_stop(&d, &sum);
     if (d.tty)
         fputs("\033[?25h\n", stdout); /* the cursor back */
     rc = demo_screen_summary(stdout, &sum) ? 1 : 0;
+    if (demo_care_summary(&d))
+        rc = 1;
+    fflush(stdout);
     demo_free(&d);
     return rc;
 }

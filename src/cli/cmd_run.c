@@ -7,6 +7,7 @@
  * reload; so does a change in the rules directory (rules.watch).
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/cli_common.h"
 #include "ops/config.h"
+#include "ops/dash.h"
 #include "ops/http.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
@@ -27,6 +29,7 @@
 #include "pipeline/topics.h"
 #include "reload/reload.h"
 #include "rules/rules.h"
+#include "watch/watch_kafka.h"
 
 extern char **environ;
 
@@ -149,6 +152,124 @@ static int run_ready(void *opaque, char *reason, size_t reason_size)
     return 1;
 }
 
+/* The in-run care aggregator (watch.enabled): src/watch/watch_kafka on a
+ * thread of its own, in its own consumer group on topic.enriched, exactly
+ * as `earshot watch` runs apart. It shares nothing with the pipeline but the
+ * dashboard (NULL without the HTTP endpoint). A failure of it is logged and
+ * ends only it: tickets keep flowing, and its last commit is where a restart
+ * picks up. */
+typedef struct run_watch {
+    watch_kafka *wk;
+    dash *dash;
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+} run_watch;
+
+static void run_watch_record(void *opaque, const watch_record *rec)
+{
+    run_watch *rw = opaque;
+    if (rw->dash)
+        dash_record(rw->dash, rec->type == WATCH_RECORD_ALERT, rec->json, rec->len);
+}
+
+static void run_watch_ticket(void *opaque, const watch_ticket *t)
+{
+    run_watch *rw = opaque;
+    dash_ticket dt = {t->id,       t->brand_name,    t->handle,        t->polarity,
+                      t->text,     t->labels,        t->n_labels,      t->followers,
+                      t->created_ms, t->respond_by_ms, t->priority};
+    if (rw->dash)
+        dash_add_ticket(rw->dash, &dt);
+}
+
+static void run_watch_progress(void *opaque, int64_t through, int64_t watermark)
+{
+    run_watch *rw = opaque;
+    if (rw->dash)
+        dash_progress(rw->dash, through, watermark);
+}
+
+static void *run_watch_main(void *opaque)
+{
+    run_watch *rw = opaque;
+    if (watch_kafka_run(rw->wk, &rw->stop))
+        log_error("watch: %s; the care aggregator stopped (the pipeline goes on; its last "
+                  "commit is where a restart resumes)", watch_kafka_failure(rw->wk));
+    return NULL;
+}
+
+static int run_watch_start(run_watch *rw, const config *cfg, char *err, size_t err_size)
+{
+    char group[512];
+    const char **names = calloc(cfg->n_kafka + 1, sizeof(*names));
+    const char **values = calloc(cfg->n_kafka + 1, sizeof(*values));
+    watch_kafka_config wc = {
+        .brokers = cfg->brokers,
+        .group = group,
+        .client_id = "earshot-watch",
+        .input = cfg->topic_enriched,
+        .stats_topic = cfg->topic_stats,
+        .alerts_topic = cfg->topic_alerts,
+        .replay_ms = -1,
+        .start = cfg->consumer_auto_offset_reset == CONFIG_OFFSET_RESET_EARLIEST
+                     ? WATCH_KAFKA_START_EARLIEST
+                     : WATCH_KAFKA_START_RECENT,
+        .hooks = {run_watch_record, run_watch_ticket, run_watch_progress, rw},
+    };
+    int usage_error = 0;
+
+    if (!names || !values) {
+        free(names);
+        free(values);
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    snprintf(group, sizeof(group), "%s", cfg->watch_group_id);
+    if (!*group)
+        snprintf(group, sizeof(group), "%s.watch", cfg->group_id);
+    watch_config_defaults(&wc.wcfg);
+    wc.wcfg.min_priority = (int)cfg->tickets_min_priority;
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        names[i] = cfg->kafka[i].name;
+        values[i] = cfg->kafka[i].value;
+    }
+    wc.prop_names = names;
+    wc.prop_values = values;
+    wc.n_props = cfg->n_kafka;
+    rw->wk = watch_kafka_new(&wc, &usage_error, err, err_size);
+    free(names);
+    free(values);
+    if (!rw->wk)
+        return -1;
+    atomic_store(&rw->stop, 0);
+    if (pthread_create(&rw->thread, NULL, run_watch_main, rw)) {
+        snprintf(err, err_size, "cannot start the watch thread");
+        return -1;
+    }
+    rw->started = 1;
+    log_info("watch: care aggregator on %s -> %s, %s (group %s)", cfg->topic_enriched,
+             cfg->topic_stats, cfg->topic_alerts, group);
+    return 0;
+}
+
+static void run_watch_stop(run_watch *rw)
+{
+    if (rw->started) {
+        atomic_store(&rw->stop, 1);
+        pthread_join(rw->thread, NULL);
+        rw->started = 0;
+    }
+    watch_kafka_free(rw->wk);
+    rw->wk = NULL;
+}
+
+static int run_route(void *opaque, const char *path, char **body, size_t *len,
+                     const char **content_type)
+{
+    return dash_serve(opaque, path, body, len, content_type);
+}
+
 static void run_usage(FILE *out)
 {
     fprintf(out,
@@ -248,6 +369,7 @@ int cmd_run(int argc, char **argv)
     pipeline *p = NULL;
     reload *rl = NULL;
     run_state st = {0};
+    run_watch rw = {0};
     char cache_dir[4096] = "";
     struct sigaction sa;
 
@@ -315,6 +437,10 @@ int cmd_run(int argc, char **argv)
     }
     log_set_level((log_level)cfg.log_level);
     log_set_format((log_format)cfg.log_format);
+    /* A dry run produces nothing, so there is nothing of its own for the
+     * aggregator to read, and it must not write stats or alerts either. */
+    if (cfg.run_dry_run)
+        cfg.watch_enabled = 0;
 
     const char *rules_dir = cli_rules_dir(NULL, cfg.rules_dir, err, sizeof(err));
     if (!rules_dir) {
@@ -391,18 +517,30 @@ int cmd_run(int argc, char **argv)
             goto done;
         }
     }
+    if (m && cfg.watch_enabled) {
+        watch_config wd;
+        watch_config_defaults(&wd);
+        if (!(rw.dash = dash_new(wd.window_ms, wd.cooldown, m, err, sizeof(err)))) {
+            fprintf(stderr, "earshot run: %s\n", err);
+            goto done;
+        }
+        metrics_set_extra(m, dash_metrics_text, rw.dash);
+    }
     if (m) {
         http_config hc = {0};
         hc.listen = cfg.metrics_listen;
         hc.metrics = m;
         hc.ready = run_ready;
         hc.ready_opaque = &st;
+        hc.route = rw.dash ? run_route : NULL;
+        hc.route_opaque = rw.dash;
         if (!(hs = http_start(&hc, err, sizeof(err)))) {
             fprintf(stderr, "earshot run: metrics.listen: %s\n", err);
             rc = 2;
             goto done;
         }
-        log_info("metrics on http://%s/metrics (port %d)", cfg.metrics_listen, http_port(hs));
+        log_info("metrics on http://%s/metrics (port %d)%s", cfg.metrics_listen, http_port(hs),
+                 rw.dash ? ", the care dashboard on /" : "");
     }
     if (!(p = pipeline_new(&cfg, rs, m, err, sizeof(err)))) {
         fprintf(stderr, "earshot run: %s\n", err);
@@ -411,6 +549,11 @@ int cmd_run(int argc, char **argv)
     }
     pipeline_use_reload(p, rl);
     st.pipeline = p;
+    if (cfg.watch_enabled && run_watch_start(&rw, &cfg, err, sizeof(err))) {
+        fprintf(stderr, "earshot run: watch: %s\n", err);
+        rc = 2;
+        goto done;
+    }
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = run_on_signal;
@@ -426,7 +569,11 @@ int cmd_run(int argc, char **argv)
     atomic_store(&run_reload, NULL);
 
 done:
-    http_stop(hs); /* before the pipeline: /readyz reads it */
+    run_watch_stop(&rw);
+    http_stop(hs); /* before the pipeline: /readyz reads it; before the dashboard */
+    if (m)
+        metrics_set_extra(m, NULL, NULL);
+    dash_free(rw.dash);
     st.pipeline = NULL;
     pipeline_free(p);
     reload_free(rl);

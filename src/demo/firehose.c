@@ -31,8 +31,19 @@ struct demo_firehose {
     pthread_t thread;
     int started;
     atomic_int stop;
-    atomic_ullong generated, malformed, failed, queued;
+    atomic_ullong generated, malformed, failed, queued, injected;
+    _Atomic int64_t event_ms; /* newest created_at generated; -1 */
+
+    pthread_mutex_t spike_lock; /* the spike below */
+    char *spike_text;
+    int spike_total, spike_done;
+    int64_t spike_window_ms, spike_start; /* spike_start -1: not yet placed */
+    _Atomic int64_t spike_shown;          /* spike_start for other threads */
+    uint64_t spike_seq;
 };
+
+/* The opaque of an injected post's message (a malformed one's is f). */
+static char firehose_injected_tag;
 
 static void firehose_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -53,7 +64,9 @@ static void firehose_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op
         return;
     }
     atomic_fetch_add(&f->generated, 1);
-    if (m->_private)
+    if (m->_private == &firehose_injected_tag)
+        atomic_fetch_add(&f->injected, 1);
+    else if (m->_private)
         atomic_fetch_add(&f->malformed, 1);
 }
 
@@ -66,14 +79,12 @@ static double firehose_now_s(void)
 
 /* Produces one line, waiting for room in librdkafka's queue if needed.
  * Returns 0, or -1 when asked to stop while waiting or on a hard error. */
-static int firehose_produce(demo_firehose *f, const jbuf *line, int malformed)
+static int firehose_produce(demo_firehose *f, const char *data, size_t len, void *tag)
 {
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            f->rk, RD_KAFKA_V_TOPIC(f->topic),
-            RD_KAFKA_V_VALUE((void *)line->data, line->len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_OPAQUE(malformed ? (void *)f : NULL), RD_KAFKA_V_END);
+            f->rk, RD_KAFKA_V_TOPIC(f->topic), RD_KAFKA_V_VALUE((void *)data, len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END);
         if (!err) {
             atomic_fetch_add(&f->queued, 1);
             return 0;
@@ -86,6 +97,80 @@ static int firehose_produce(demo_firehose *f, const jbuf *line, int malformed)
             return -1;
         rd_kafka_poll(f->rk, 10);
     }
+}
+
+/* The created_at of a generated line when it is ISO 8601 (the v2 and
+ * generic shapes; v1's are skipped): ms, or -1. */
+static int64_t firehose_line_time(const jbuf *line)
+{
+    static const char key[] = "\"created_at\":\"";
+    const char *p = memmem(line->data, line->len, key, sizeof(key) - 1);
+    struct tm tm = {0};
+    char buf[20];
+
+    if (!p || (size_t)(line->data + line->len - p) < sizeof(key) - 1 + 19)
+        return -1;
+    memcpy(buf, p + sizeof(key) - 1, 19);
+    buf[19] = '\0';
+    if (!strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm))
+        return -1;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+/* Produces the spike's posts whose time the generator's clock has passed. */
+static int firehose_spike(demo_firehose *f, int64_t now_ms)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&f->spike_lock);
+    if (f->spike_text && f->spike_start < 0) {
+        f->spike_start = (now_ms / f->spike_window_ms + 1) * f->spike_window_ms;
+        atomic_store(&f->spike_shown, f->spike_start);
+    }
+    while (f->spike_text && f->spike_done < f->spike_total && !rc) {
+        int64_t at = f->spike_start + f->spike_window_ms * f->spike_done / f->spike_total;
+        char ts[32], post[1024];
+        time_t t = (time_t)(at / 1000);
+        struct tm tm;
+        int n;
+        if (at > now_ms)
+            break;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        n = snprintf(post, sizeof(post),
+                     "{\"id\":\"spike-%llu\",\"created_at\":\"%s\",\"text\":\"%s\","
+                     "\"author\":{\"handle\":\"upset_customer_%llu\",\"followers\":%d}}",
+                     (unsigned long long)f->spike_seq, ts, f->spike_text,
+                     (unsigned long long)f->spike_seq, 40 + (int)(f->spike_seq % 900));
+        f->spike_seq++;
+        f->spike_done++;
+        if (n > 0 && (size_t)n < sizeof(post))
+            rc = firehose_produce(f, post, (size_t)n, &firehose_injected_tag);
+    }
+    pthread_mutex_unlock(&f->spike_lock);
+    return rc;
+}
+
+int demo_firehose_inject(demo_firehose *f, const char *text, int n, int64_t window_ms)
+{
+    char *t = strdup(text);
+
+    if (!t)
+        return -1;
+    pthread_mutex_lock(&f->spike_lock);
+    free(f->spike_text);
+    f->spike_text = t;
+    f->spike_total = n > 0 ? n : 1;
+    f->spike_done = 0;
+    f->spike_window_ms = window_ms > 0 ? window_ms : 60000;
+    f->spike_start = -1;
+    pthread_mutex_unlock(&f->spike_lock);
+    return 0;
+}
+
+int64_t demo_firehose_spike_window(demo_firehose *f)
+{
+    return atomic_load(&f->spike_shown);
 }
 
 static void *firehose_main(void *arg)
@@ -108,9 +193,15 @@ static void *firehose_main(void *arg)
             gen_kind kind = gen_next(f->g, &line);
             if (!line.len) /* out of memory in the generator: skip, try again */
                 break;
-            if (firehose_produce(f, &line, kind == GEN_KIND_MALFORMED))
+            if (firehose_produce(f, line.data, line.len,
+                                 kind == GEN_KIND_MALFORMED ? (void *)f : NULL))
                 goto out;
             tokens -= 1.0;
+            int64_t t = firehose_line_time(&line);
+            if (t > atomic_load(&f->event_ms))
+                atomic_store(&f->event_ms, t);
+            if (t > 0 && firehose_spike(f, t))
+                goto out;
         }
         rd_kafka_poll(f->rk, 0);
         nanosleep(&tick, NULL);
@@ -146,6 +237,10 @@ demo_firehose *demo_firehose_start(const demo_firehose_options *opt, char *err,
         return NULL;
     }
     f->rate = opt->rate;
+    atomic_init(&f->event_ms, -1);
+    atomic_init(&f->spike_shown, -1);
+    pthread_mutex_init(&f->spike_lock, NULL);
+    f->spike_start = -1;
     gen_options_default(&gopt);
     gopt.seed = opt->seed;
     gopt.shape = GEN_SHAPE_MIX;
@@ -204,6 +299,8 @@ void demo_firehose_stats_get(demo_firehose *f, demo_firehose_stats *st)
     st->malformed = atomic_load(&f->malformed);
     st->failed = atomic_load(&f->failed);
     st->queued = atomic_load(&f->queued);
+    st->injected = atomic_load(&f->injected);
+    st->event_ms = atomic_load(&f->event_ms);
 }
 
 void demo_firehose_free(demo_firehose *f)
@@ -218,5 +315,7 @@ void demo_firehose_free(demo_firehose *f)
         rd_kafka_destroy(f->rk);
     gen_free(f->g);
     free(f->topic);
+    free(f->spike_text);
+    pthread_mutex_destroy(&f->spike_lock);
     free(f);
 }

@@ -118,12 +118,41 @@ static const char *screen_clock(char buf[32], double secs)
 }
 
 /* "2021-08-10T20:20:42Z" -> "20:20Z"; anything else -> "-". */
-static const char *screen_hhmm(char buf[8], const char *iso)
+const char *demo_screen_due(char *buf, size_t size, const char *respond_by, int64_t clock_ms)
 {
-    if (strlen(iso) >= 16 && iso[10] == 'T')
-        snprintf(buf, 8, "%.5sZ", iso + 11);
+    struct tm tm = {0};
+    char *end;
+    int64_t left, min;
+
+    end = strptime(respond_by, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end || clock_ms < 0) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    left = (int64_t)timegm(&tm) * 1000 - clock_ms;
+    min = ((left < 0 ? -left : left) + 30000) / 60000;
+    if (min == 0)
+        snprintf(buf, size, "due now");
+    else if (left > 0)
+        snprintf(buf, size, "due in %lld min", (long long)min);
     else
-        snprintf(buf, 8, "-");
+        snprintf(buf, size, "%lld min overdue", (long long)min);
+    return buf;
+}
+
+const char *demo_screen_alert(char *buf, size_t size, const dash_alert_view *a)
+{
+    char hhmm[8];
+    time_t t = (time_t)(a->window_start / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(hhmm, sizeof(hhmm), "%H:%M", &tm);
+    if (!strcmp(a->type, "influencer"))
+        snprintf(buf, size, "%s influencer %s: a complaint by @%s", hhmm, a->brand, a->handle);
+    else
+        snprintf(buf, size, "%s %s %s: %lld complaints, baseline %.1f (x%.1f)", hhmm, a->type,
+                 a->brand, a->complaints, a->baseline, a->ratio);
     return buf;
 }
 
@@ -169,12 +198,12 @@ static void screen_tickets(FILE *out, const demo_screen_state *s, int rows, int 
 {
     const demo_tally_view *v = s->view;
     const char *bold = s->color ? ESC "1m" : "", *off = s->color ? ESC "0m" : "";
-    int text_cols = width - 47; /* what the columns before it take */
+    int text_cols = width - 57; /* what the columns before it take */
 
-    fprintf(out, "%s LATEST TICKETS%s from care.tickets, priority >= %d, DUE = respond_by",
+    fprintf(out, "%s LATEST TICKETS%s from care.tickets, priority >= %d, DUE on the demo's clock",
             bold, off, v->min_priority);
     screen_eol(out);
-    fprintf(out, " PRI BRAND      AUTHOR        FOLLOWERS DUE    TEXT");
+    fprintf(out, " PRI BRAND      AUTHOR        FOLLOWERS DUE             TEXT");
     screen_eol(out);
     if (!v->n_recent) {
         fprintf(out, "   (none yet)");
@@ -183,7 +212,7 @@ static void screen_tickets(FILE *out, const demo_screen_state *s, int rows, int 
     }
     for (int i = 0; i < rows && i < v->n_recent; i++) {
         const demo_ticket *t = demo_tally_recent(v, i);
-        char handle[80], fol[16], due[8];
+        char handle[80], fol[16], due[32];
         const char *hue = !s->color            ? ""
                           : t->priority >= 80 ? ESC "1;31m"
                           : t->priority >= 60 ? ESC "33m"
@@ -197,7 +226,7 @@ static void screen_tickets(FILE *out, const demo_screen_state *s, int rows, int 
         fputc(' ', out);
         screen_cell(out, screen_short(fol, t->followers), 9, 1);
         fputc(' ', out);
-        screen_cell(out, screen_hhmm(due, t->respond_by), 6, 0);
+        screen_cell(out, demo_screen_due(due, sizeof(due), t->respond_by, s->clock_ms), 15, 0);
         fputc(' ', out);
         screen_cell(out, t->text, text_cols > 10 ? text_cols : 10, 0);
         screen_eol(out);
@@ -248,7 +277,7 @@ void demo_screen_frame(FILE *out, const demo_screen_state *s)
 
     /* Lines that are always there: 3 title, 6 flow, 1 gap, 1 brand header,
      * 1 gap, 2 ticket headers, 1 gap, 1 reasons, and the cursor's line. */
-    int spare = rows - 18;
+    int spare = rows - 22; /* and 2-3 alert lines, a gap */
     int n_brands = screen_brands_sorted(v, brands);
     int brand_rows = spare / 2 < 3 ? 3 : spare / 2;
     if (brand_rows > SCREEN_MAX_BRANDS)
@@ -314,6 +343,20 @@ void demo_screen_frame(FILE *out, const demo_screen_state *s)
     }
     screen_eol(f);
 
+    fprintf(f, "%s ALERTS%s from care.alerts", bold, off);
+    screen_eol(f);
+    if (!s->n_alerts) {
+        fprintf(f, "   (none yet)");
+        screen_eol(f);
+    }
+    for (int i = 0; i < s->n_alerts && i < 2; i++) {
+        fprintf(f, " %s", s->color && !strcmp(s->alerts[i].type, "spike") ? ESC "1;31m" : "");
+        screen_cell(f, demo_screen_alert(line, sizeof(line), &s->alerts[i]), width - 1, 0);
+        fputs(s->color ? ESC "0m" : "", f);
+        screen_eol(f);
+    }
+    screen_eol(f);
+
     screen_tickets(f, s, ticket_rows, width);
     screen_eol(f);
     screen_reasons(f, v, width);
@@ -351,12 +394,19 @@ void demo_screen_block(FILE *out, const demo_screen_state *s)
         screen_cell(out, line, 79, 0);
         fputc('\n', out);
     }
+    for (int i = 0; i < s->n_alerts && i < 2; i++) {
+        char al[256];
+        snprintf(line, sizeof(line), "        alert: %s",
+                 demo_screen_alert(al, sizeof(al), &s->alerts[i]));
+        screen_cell(out, line, 79, 0);
+        fputc('\n', out);
+    }
     if (v->n_recent) {
         const demo_ticket *t = demo_tally_recent(v, 0);
-        char fol[16], due[8];
-        snprintf(line, sizeof(line), "        latest ticket: %d %s @%s (%s) by %s \"%s\"",
+        char fol[16], due[32];
+        snprintf(line, sizeof(line), "        latest ticket: %d %s @%s (%s) %s \"%s\"",
                  t->priority, t->brand, t->handle, screen_short(fol, t->followers),
-                 screen_hhmm(due, t->respond_by), t->text);
+                 demo_screen_due(due, sizeof(due), t->respond_by, s->clock_ms), t->text);
         screen_cell(out, line, 79, 0);
         fputc('\n', out);
     }

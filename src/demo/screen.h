@@ -22,6 +22,9 @@
 #include <stdio.h>
 
 #include "demo/tally.h"
+#include "ops/dash.h"
+
+#define DEMO_SCREEN_ALERTS 4
 
 /* Counters at one instant; rates are the difference of two samples. */
 typedef struct demo_sample {
@@ -46,10 +49,21 @@ typedef struct demo_screen_state {
     const demo_tally_view *view;
     int rows, cols;            /* terminal size (frame only) */
     int color;                 /* ANSI colour and bold allowed (frame only) */
+    int64_t clock_ms;          /* the demo's clock (the generator's newest
+                                  created_at): DUE is measured on it; -1 unknown */
+    dash_alert_view alerts[DEMO_SCREEN_ALERTS]; /* care.alerts, newest first */
+    int n_alerts;
 } demo_screen_state;
 
 /* Homes the cursor, draws the frame over the old one, clears what is left. */
 void demo_screen_frame(FILE *out, const demo_screen_state *s);
+
+/* "due in 12 min", "3 min overdue", "due now" for respond_by (ISO) on the
+ * clock clock_ms; "-" when either is unknown. */
+const char *demo_screen_due(char *buf, size_t size, const char *respond_by, int64_t clock_ms);
+
+/* One alert as a line: "12:35 spike Comcast: 15 complaints, baseline 1.4 (x10.7)". */
+const char *demo_screen_alert(char *buf, size_t size, const dash_alert_view *a);
 
 /* The compact block, 3-5 lines, ending in a blank line. */
 void demo_screen_block(FILE *out, const demo_screen_state *s);

@@ -70,6 +70,15 @@ static const config_def config_defs[] = {
     {"topic.rejected", CONFIG_STR, OFF(topic_rejected), "posts.rejected", 0, 0, NULL,
      "Input that could not be classified: reason, source topic/partition/offset "
      "and the original bytes."},
+    {"topic.stats", CONFIG_STR, OFF(topic_stats), "brand.stats", 0, 0, NULL,
+     "Per-brand window statistics from the in-run aggregator (watch.enabled)."},
+    {"topic.alerts", CONFIG_STR, OFF(topic_alerts), "care.alerts", 0, 0, NULL,
+     "Spike and influencer alerts from the in-run aggregator (watch.enabled)."},
+    {"watch.enabled", CONFIG_BOOL, OFF(watch_enabled), "true", 0, 0, NULL,
+     "Run the care aggregator (`earshot watch`) inside `earshot run`, on its own thread "
+     "and consumer group on topic.enriched; false when it runs apart or not at all."},
+    {"watch.group.id", CONFIG_STR, OFF(watch_group_id), "", 0, 0, NULL,
+     "The in-run aggregator's consumer group; empty = group.id + \".watch\"."},
     {"route.enriched.all", CONFIG_BOOL, OFF(route_enriched_all), "false", 0, 0, NULL,
      "true: every classified post goes to topic.enriched, not only brand mentions."},
     {"tickets.min_priority", CONFIG_INT, OFF(tickets_min_priority), "30", 0, 100, NULL,

@@ -58,6 +58,10 @@ typedef struct config {
     char *topic_enriched;
     char *topic_tickets;
     char *topic_rejected;
+    char *topic_stats;            /* in-run aggregator (watch.enabled) */
+    char *topic_alerts;
+    int watch_enabled;
+    char *watch_group_id;         /* empty: group_id + ".watch" */
     int route_enriched_all;
     int64_t tickets_min_priority;
     int64_t tickets_max_age;      /* seconds; 0: no limit */

@@ -183,6 +183,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
         return reply_text(conn, MHD_HTTP_OK, "ok\n");
     if (strcmp(url, "/readyz") == 0)
         return serve_ready(hs, conn);
+    if (hs->cfg.route) {
+        char *body = NULL;
+        size_t len = 0;
+        const char *ctype = NULL;
+        int r = hs->cfg.route(hs->cfg.route_opaque, url, &body, &len, &ctype);
+        if (r > 0)
+            return reply(conn, MHD_HTTP_OK, ctype, body, len, MHD_RESPMEM_MUST_FREE);
+        if (r < 0)
+            return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    }
     return reply_text(conn, MHD_HTTP_NOT_FOUND,
                       "not found: try /metrics, /healthz or /readyz\n");
 }

@@ -6,7 +6,9 @@
  *   GET /healthz  200 "ok\n" while the process serves (liveness)
  *   GET /readyz   200 "ready\n" when the readiness callback says so (or there
  *                 is none), else 503 "not ready: <reason>\n"
- *   other paths   404; methods other than GET: 405 with "Allow: GET"
+ *   other paths   the route callback's answer when there is one (the care
+ *                 dashboard: /, /api/...), else 404; methods other than
+ *                 GET: 405 with "Allow: GET"
  *
  * It binds 127.0.0.1 unless told otherwise: metrics name brands and rules,
  * which are not for the open network.
@@ -29,11 +31,19 @@
  * (e.g. "rules not loaded", "no partitions assigned"). */
 typedef int (*http_ready_fn)(void *opaque, char *reason, size_t reason_size);
 
+/* Answers a GET of path: 1 with a malloc'ed body (freed by the server) and
+ * its content type (static), 0 when the path is not its own, -1 out of
+ * memory (500). Runs on the server's thread. */
+typedef int (*http_route_fn)(void *opaque, const char *path, char **body, size_t *len,
+                             const char **content_type);
+
 typedef struct http_config {
     const char *listen;     /* "HOST:PORT"; NULL -> HTTP_DEFAULT_LISTEN */
     metrics *metrics;       /* rendered on /metrics; NULL -> 503 there */
     http_ready_fn ready;    /* NULL -> always ready */
     void *ready_opaque;
+    http_route_fn route;    /* NULL -> only the paths above */
+    void *route_opaque;
 } http_config;
 
 #define HTTP_DEFAULT_LISTEN "127.0.0.1:9464"

@@ -225,6 +225,17 @@ void metrics_set_process(metrics *m, int on);
 
 /* ---- render ---- */
 
+/* earshot_rejected_total{reason=why} as rendered (summed over the shards). */
+uint64_t metrics_rejected_count(metrics *m, metrics_reject why);
+
+/* Families owned elsewhere (the care dashboard's alerts and window lag):
+ * fn returns malloc'ed Prometheus text (or NULL) appended to every render,
+ * called without the registry's mutex. fn NULL removes it. Set it before
+ * the HTTP server starts; opaque must outlive every render (stop the HTTP
+ * server before freeing it). */
+typedef char *(*metrics_extra_fn)(void *opaque, size_t *len);
+void metrics_set_extra(metrics *m, metrics_extra_fn fn, void *opaque);
+
 /* The whole registry as Prometheus text format 0.0.4 (Content-Type
  * "text/plain; version=0.0.4"). Returns a NUL-terminated malloc'ed string
  * (free() it) and its length in *len, or NULL when out of memory. */

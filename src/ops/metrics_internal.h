@@ -106,6 +106,8 @@ struct metrics {
     size_t n_lag, cap_lag;
     kclient **kc;          /* sorted by name */
     size_t n_kc;
+    metrics_extra_fn extra; /* appended to a render */
+    void *extra_opaque;
 };
 
 /* Slot of brand b's counter of one kind in a generation's row. */

@@ -515,6 +515,21 @@ static void render_kafka(sbuf *s, const metrics *m)
     }
 }
 
+uint64_t metrics_rejected_count(metrics *m, metrics_reject why)
+{
+    if ((unsigned)why >= METRICS_REJECT_COUNT)
+        return 0;
+    return shard_sum(m, SLOT_REJECTED + why);
+}
+
+void metrics_set_extra(metrics *m, metrics_extra_fn fn, void *opaque)
+{
+    pthread_mutex_lock(&m->lock);
+    m->extra = fn;
+    m->extra_opaque = opaque;
+    pthread_mutex_unlock(&m->lock);
+}
+
 char *metrics_render(metrics *m, size_t *len)
 {
     sbuf s = {.oom = 0};
@@ -529,7 +544,16 @@ char *metrics_render(metrics *m, size_t *len)
     render_lag(&s, "earshot_consumer_lag", m->lag, m->n_lag, NULL);
     render_kafka(&s, m);
     render_build_and_process(&s, m);
+    metrics_extra_fn extra = m->extra;
+    void *extra_opaque = m->extra_opaque;
     pthread_mutex_unlock(&m->lock);
+    if (extra) {
+        size_t n = 0;
+        char *t = extra(extra_opaque, &n);
+        if (t)
+            sbuf_put(&s, t, n);
+        free(t);
+    }
     if (s.oom || !s.b.data) {
         base_buf_free(&s.b);
         return NULL;

@@ -26,6 +26,7 @@
 #define WATCH_TOP 5     /* top_labels entries */
 #define WATCH_SAMPLES 5 /* sample_post_ids */
 #define WATCH_NONE INT64_MIN
+#define WATCH_WINSOR_Z 3.0 /* sd above the baseline a window teaches it at most */
 
 typedef struct watch_label {
     char *name;
@@ -80,6 +81,8 @@ struct watch {
 
     watch_idset *ids;
     watch_stats st;
+    watch_ticket_fn on_ticket;
+    void *ticket_opaque;
 };
 
 /* ---- time ---- */
@@ -135,9 +138,9 @@ void watch_config_defaults(watch_config *cfg)
         .dedup_ms = 7200000,
         .dedup_max = 2000000,
         .min_priority = 30,
-        .min_count = 5,
+        .min_count = 8,
         .factor = 3.0,
-        .z_min = 3.0,
+        .z_min = 5.0,
         .cooldown = 10,
         .warmup = 5,
         .influencer_followers = 100000,
@@ -560,11 +563,12 @@ static int window_close(watch *w, watch_brand *b, watch_window *win)
     if (fire)
         b->last_fire = win->start;
 
-    /* A spike teaches the baseline only up to z_min sd above it
+    /* A spike teaches the baseline only up to WATCH_WINSOR_Z sd above it
      * (winsorised): a long spike stays a spike for a while, a lasting new
-     * level is still learned within about an hour. */
-    if (b->learned > 0 && x > b->mean + w->cfg.z_min * sd)
-        x = b->mean + w->cfg.z_min * sd;
+     * level is still learned within about an hour. Not z_min: a stricter
+     * alert threshold must not make the baseline learn a spike faster. */
+    if (b->learned > 0 && x > b->mean + WATCH_WINSOR_Z * sd)
+        x = b->mean + WATCH_WINSOR_Z * sd;
     baseline_learn(w, b, x);
     b->last_learned = win->start;
     return 0;
@@ -671,6 +675,48 @@ int watch_source_idle(watch *w, int source, int idle, char *err, size_t err_size
 }
 
 /* ---- events ---- */
+
+void watch_set_ticket_hook(watch *w, watch_ticket_fn fn, void *opaque)
+{
+    w->on_ticket = fn;
+    w->ticket_opaque = opaque;
+}
+
+#define WATCH_TICKET_LABELS 8
+
+static void ticket_report(watch *w, json_t *ev, const char *id, const watch_brand *b,
+                          const char *polarity, json_int_t priority, const char *handle,
+                          int64_t followers, int64_t t, json_t *labels)
+{
+    const char *names[WATCH_TICKET_LABELS], *by;
+    watch_ticket tk;
+    size_t i, n = 0;
+    json_t *l;
+
+    if (strcmp(polarity, "complaint") && strcmp(polarity, "question"))
+        return;
+    by = json_string_value(json_object_get(ev, "respond_by"));
+    if (priority < w->cfg.min_priority || !by || watch_parse_time(by, &tk.respond_by_ms))
+        return;
+    json_array_foreach(labels, i, l) {
+        if (json_is_string(l) && n < WATCH_TICKET_LABELS)
+            names[n++] = json_string_value(l);
+    }
+    tk.id = id;
+    tk.brand_id = b->id;
+    tk.brand_name = b->name;
+    tk.handle = handle;
+    tk.polarity = polarity;
+    tk.text = json_string_value(json_object_get(ev, "text"));
+    if (!tk.text)
+        tk.text = "";
+    tk.labels = names;
+    tk.n_labels = n;
+    tk.followers = followers;
+    tk.created_ms = t;
+    tk.priority = (int)priority;
+    w->on_ticket(w->ticket_opaque, &tk);
+}
 
 static int emit_influencer(watch *w, const watch_brand *b, int64_t start, const char *id,
                            const char *handle, int64_t followers, int verified,
@@ -821,6 +867,8 @@ int watch_feed(watch *w, int source, const char *json, size_t len, int64_t now_m
             res->outcome = WATCH_COUNTED;
             w->st.counted++;
         }
+        if (first && w->on_ticket)
+            ticket_report(w, ev, id, first, polarity, priority, handle, followers, t, labels);
         /* One alert per post (the id set makes it once), to its first brand;
          * a late post is still a real post somebody should answer. */
         if (first && !strcmp(polarity, "complaint") &&

@@ -52,9 +52,9 @@ typedef struct watch_config {
     int64_t dedup_ms;             /* 7200000 of event time */
     size_t dedup_max;             /* 2000000 ids; the oldest go first */
     int min_priority;             /* 30: tickets = complaints + questions at or above */
-    int min_count;                /* 5 complaints in the window */
+    int min_count;                /* 8 complaints in the window */
     double factor;                /* 3: complaints / max(baseline, 1) */
-    double z_min;                 /* 3 */
+    double z_min;                 /* 5 */
     int cooldown;                 /* 10 windows between alerts of one episode */
     int warmup;                   /* 5 windows of a brand before it may alert */
     int64_t influencer_followers; /* 100000 */
@@ -109,6 +109,23 @@ int watch_feed(watch *w, int source, const char *json, size_t len, int64_t now_m
 /* A source has caught up (idle = 1) or has data again (0). Idle sources do
  * not hold the watermark back; may close windows like watch_feed. */
 int watch_source_idle(watch *w, int source, int idle, char *err, size_t err_size);
+
+/* A ticket as it is counted: a complaint or question with a respond_by and
+ * priority >= min_priority, the first time its id is seen (late or not,
+ * replayed or not: the receiver de-duplicates across rebuilds). Strings are
+ * valid during the call only. */
+typedef struct watch_ticket {
+    const char *id, *brand_id, *brand_name, *handle, *polarity, *text;
+    const char *const *labels; /* n_labels strings */
+    size_t n_labels;
+    int64_t followers, created_ms, respond_by_ms;
+    int priority;
+} watch_ticket;
+
+typedef void (*watch_ticket_fn)(void *opaque, const watch_ticket *t);
+
+/* Called inside watch_feed for each new ticket; NULL turns it off. */
+void watch_set_ticket_hook(watch *w, watch_ticket_fn fn, void *opaque);
 
 /* Windows ending at or before end_ms were emitted by an earlier run. */
 void watch_set_emitted_through(watch *w, int64_t end_ms);

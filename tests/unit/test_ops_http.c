@@ -178,7 +178,7 @@ static void test_server_routes(void **state)
     readiness rd = {0, 0};
     char err[256] = "", h[128];
     metrics *m = metrics_new(1, err, sizeof(err));
-    http_config cfg = {"127.0.0.1:0", m, ready_cb, &rd};
+    http_config cfg = {"127.0.0.1:0", m, ready_cb, &rd, NULL, NULL};
     http_server *hs, *other;
     metrics_rules *mr;
     http_reply r;
@@ -267,10 +267,64 @@ static void test_server_routes(void **state)
     metrics_free(m);
 }
 
+/* A route callback (the care dashboard's hook): its answers for its paths,
+ * the built-in paths untouched, 404 when it declines, 500 when it fails. */
+static int route_cb(void *opaque, const char *path, char **body, size_t *len,
+                    const char **content_type)
+{
+    int *calls = opaque;
+    (*calls)++;
+    if (!strcmp(path, "/fail"))
+        return -1;
+    if (strcmp(path, "/") && strcmp(path, "/api/x"))
+        return 0;
+    *body = strdup(!strcmp(path, "/") ? "<!doctype html>" : "{\"ok\":true}");
+    *len = strlen(*body);
+    *content_type = !strcmp(path, "/") ? "text/html; charset=utf-8" : "application/json";
+    return 1;
+}
+
+static void test_server_route(void **state)
+{
+    char err[256] = "", h[128];
+    int calls = 0;
+    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL, route_cb, &calls};
+    http_server *hs = http_start(&cfg, err, sizeof(err));
+    http_reply r;
+    (void)state;
+
+    assert_non_null(hs);
+    fetch(http_port(hs), "GET", "/", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), "text/html; charset=utf-8");
+    assert_string_equal(r.body, "<!doctype html>");
+    free(r.body);
+    fetch(http_port(hs), "GET", "/api/x", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), "application/json");
+    assert_string_equal(r.body, "{\"ok\":true}");
+    free(r.body);
+    fetch(http_port(hs), "GET", "/healthz", &r); /* built-in: the route is not asked */
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    assert_int_equal(calls, 2);
+    fetch(http_port(hs), "GET", "/api/y", &r);
+    assert_int_equal(r.status, 404);
+    free(r.body);
+    fetch(http_port(hs), "GET", "/fail", &r);
+    assert_int_equal(r.status, 500);
+    free(r.body);
+    fetch(http_port(hs), "POST", "/api/x", &r); /* GET only, as everywhere */
+    assert_int_equal(r.status, 405);
+    free(r.body);
+    assert_int_equal(calls, 4);
+    http_stop(hs);
+}
+
 static void test_server_without_callbacks(void **state)
 {
     char err[256] = "";
-    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL};
+    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL, NULL, NULL};
     http_server *hs;
     http_reply r;
 
@@ -362,7 +416,7 @@ static int probe_healthz(int port, double *seconds)
 static void test_server_slowloris(void **state)
 {
     char err[256] = "";
-    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL};
+    http_config cfg = {"127.0.0.1:0", NULL, NULL, NULL, NULL, NULL};
     int fds[SLOW_CLIENTS], held = 0;
     http_server *hs;
 
@@ -398,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_server_routes),
         cmocka_unit_test(test_server_without_callbacks),
+        cmocka_unit_test(test_server_route),
         cmocka_unit_test(test_server_slowloris),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
