@@ -34,6 +34,14 @@ enum {
     B_WHOLEFOODS, B_KODAK, B_GM, B_HRBLOCK, B_PIZZAHUT,
 };
 
+/* The brands people write about, as the generator writes them. This is
+ * deliberately not read from rules/brands.json, though the twelve brands
+ * are the same: the generator is the benchmarks' and tests' fixed input,
+ * and a corpus that changed whenever an analyst edited a brand's terms
+ * could not measure those edits (or compare runs). It also holds what a
+ * rule file has no place for: care handles, user ids, products, accented
+ * and misspelt spellings. (tests/unit/test_gen.c's list is a third,
+ * different thing: the unambiguous names chatter must never contain.) */
 typedef struct gen_brand {
     const char *name;          /* canonical spelling */
     const char *handle;        /* care account, no '@' */
