@@ -92,6 +92,11 @@ const char *watch_kafka_failure(const watch_kafka *wk);
 void watch_kafka_counts(const watch_kafka *wk, uint64_t *stats, uint64_t *alerts,
                         uint64_t *checkpoints);
 
+/* Enriched events read and fed to the aggregator so far (replays after a
+ * rebalance included). Safe from any thread: it is how `earshot run`'s
+ * /api/watch says the aggregator has caught up (bench/e2e.py waits on it). */
+uint64_t watch_kafka_events_read(const watch_kafka *wk);
+
 /* Leaves the group and frees. NULL is a no-op. */
 void watch_kafka_free(watch_kafka *wk);
 
