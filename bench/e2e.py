@@ -298,6 +298,8 @@ def drain(name, cmd, poll, target, n_in, budget_s, env=None, ready_re=ASSIGNED, 
         res["clock"] = "from first output"
         res["seconds"] = round(span, 3)
         res["posts_per_s"] = round(n_in * (progress - p0) / target / span, 1)
+    if t_done is not None and on_line:
+        res["done_at"] = t_done  # perf_counter, for the caller
     if t_done is not None and cpu0 and res.get("clock") == "from partitions assigned":
         res["cpu_s"] = round(cpu_done - cpu0[0], 3)
     if "posts_per_s" in res:
@@ -690,7 +692,7 @@ def agg_cost(args, res, earshot, label, rules, kept, broker, watch, inp, n_in, w
                 f.write(f"topic.stats = {prefix}.stats\n"
                         f"topic.alerts = {prefix}.alerts\n"
                         f"watch.enabled = {'true' if mode == 'on' else 'false'}\n"
-                        f"metrics.listen = 127.0.0.1:0\n")
+                        f"metrics.listen = 127.0.0.1:0\n" + os.environ.get("AGG_EXTRA", ""))
             outs = topics[:3]
             watch.mark(*outs)
             port = []
@@ -700,10 +702,13 @@ def agg_cost(args, res, earshot, label, rules, kept, broker, watch, inp, n_in, w
                 if m and not port:
                     port.append(int(m.group(1)))
 
-            def poll(outs=outs, port=port, mode=mode):
+            seen = {}
+
+            def poll(outs=outs, port=port, mode=mode, seen=seen):
                 c = watch.count(*outs)
                 if c < total or mode == "off":
                     return c + (exp["enriched"] if c >= total else 0)
+                seen.setdefault("pipeline_done", time.perf_counter())
                 n = watch_events_read(port[0]) if port else 0
                 return total + min(n, exp["enriched"])
             r = drain(f"earshot[{label}, aggregator {mode}]",
@@ -716,6 +721,13 @@ def agg_cost(args, res, earshot, label, rules, kept, broker, watch, inp, n_in, w
                 r["error"] = f"counts differ: got {got}, expected {exp}"
             r["got"] = got
             r["mode"] = mode
+            if "pipeline_done" in seen and r.get("seconds"):
+                # How long the "on" run waited for the aggregator after the
+                # pipeline's outputs were all acknowledged.
+                r["aggregator_tail_s"] = round(r["done_at"] - seen["pipeline_done"], 3)
+            r.pop("done_at", None)
+            if r.get("aggregator_tail_s") is not None:
+                log(f"  the aggregator finished {r['aggregator_tail_s']} s after the pipeline")
             out["runs"].append(r)
     for mode in ("off", "on"):
         rows = sorted((r for r in out["runs"] if r["mode"] == mode and r["ok"]
