@@ -30,7 +30,7 @@
  * Thread-safety: one thread per watch_kafka (the rebalance callback runs
  * inside the consumer poll on it); the hooks run on that thread. `stop` may
  * be set from any thread or a signal handler.
- * Cost: watch.h's (one jansson parse per event) plus a synchronous commit
+ * Cost: watch.h's (one simdjson parse per event) plus a synchronous commit
  * per close (once a window, typically a minute).
  */
 #ifndef EARSHOT_WATCH_KAFKA_H
