@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 from confluent_kafka import (TIMESTAMP_CREATE_TIME, Consumer, KafkaException, Producer,
                              TopicPartition)
@@ -224,7 +225,7 @@ def vm_hwm_mb(pid):
 ASSIGNED = re.compile(r"assigned \d+ partition|streams peer: RUNNING")
 
 
-def drain(name, cmd, poll, target, n_in, budget_s, env=None):
+def drain(name, cmd, poll, target, n_in, budget_s, env=None, ready_re=ASSIGNED, on_line=None):
     """Start cmd and time it draining the preloaded input.
 
     The clock starts when the peer says its consumer has its partitions
@@ -235,17 +236,23 @@ def drain(name, cmd, poll, target, n_in, budget_s, env=None):
     posts/s = n_in / span. A peer that never prints the line is timed from
     its first output instead (posts/s scaled by the outputs seen after it).
 
-    Returns a dict: posts_per_s, seconds, ok, rss_mb; partial=True with the
-    rate over budget_s when the budget ran out first."""
+    Returns a dict: posts_per_s, seconds, ok, rss_mb, cpu_s (the process's
+    user + system CPU seconds over the timed span, when the clock started at
+    the assignment and the target was reached); partial=True with the rate
+    over budget_s when the budget ran out first. on_line(line) sees each
+    stderr line (the caller may learn a port from it)."""
     log(f"{name}: {' '.join(cmd)}")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    lines, marks = [], []
+    lines, marks, cpu0 = [], [], []
 
     def read_stderr():
         for raw in proc.stderr:
             line = raw.decode(errors="replace").rstrip()
-            if not marks and ASSIGNED.search(line):
+            if not marks and ready_re.search(line):
                 marks.append(time.perf_counter())
+                cpu0.append(cpu_s(proc.pid))
+            if on_line:
+                on_line(line)
             lines.append(line)
     th = threading.Thread(target=read_stderr, daemon=True)
     th.start()
@@ -261,6 +268,7 @@ def drain(name, cmd, poll, target, n_in, budget_s, env=None):
             t_first, p0 = now, progress
         if progress >= target:
             t_done = now
+            cpu_done = cpu_s(proc.pid)
             break
         if proc.poll() is not None:
             break
@@ -290,6 +298,10 @@ def drain(name, cmd, poll, target, n_in, budget_s, env=None):
         res["clock"] = "from first output"
         res["seconds"] = round(span, 3)
         res["posts_per_s"] = round(n_in * (progress - p0) / target / span, 1)
+    if t_done is not None and on_line:
+        res["done_at"] = t_done  # perf_counter, for the caller
+    if t_done is not None and cpu0 and res.get("clock") == "from partitions assigned":
+        res["cpu_s"] = round(cpu_done - cpu0[0], 3)
     if "posts_per_s" in res:
         res["ok"] = t_done is not None
         if t_done is None:
@@ -630,6 +642,118 @@ def run_earshot(args, res, row, earshot, label, rules, kept, conf, cfg, broker, 
     res["rss_mb"][f"earshot[{label}]"] = r.get("rss_mb")
 
 
+# The pipeline's own "assigned" line (src/pipeline/rebalance.c), not the
+# in-run aggregator's ("watch: assigned N partition(s) of ..."): the clock of
+# both aggregation-cost drains starts at the same point.
+PIPELINE_ASSIGNED = re.compile(r"assigned \d+ partition\(s\), \d+ in total")
+METRICS_PORT = re.compile(r"metrics on http://\S+ \(port (\d+)\)")
+
+
+def watch_events_read(port):
+    """Enriched events the in-run aggregator has consumed (/api/watch), or 0."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/watch", timeout=2) as r:
+            return json.loads(r.read())["events_read"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def agg_topics(mode, i):
+    p = f"bench.agg.{mode}{i}"
+    return p, [f"{p}.{k}" for k in ("enriched", "tickets", "rejected", "stats", "alerts")]
+
+
+def agg_cost(args, res, earshot, label, rules, kept, broker, watch, inp, n_in, workdir):
+    """The cost of the in-run care aggregator (issue 10: < 5% of end-to-end
+    throughput): the same drain of the same preloaded posts by `earshot run`
+    with watch.enabled=false and with it on (the default), alternated,
+    `repeats` times each on fresh topics and groups.
+
+    Fair to both: the clock starts at the pipeline's own assignment line in
+    both runs, and the "on" run is done only when the pipeline's outputs are
+    all acknowledged AND the aggregator (its own group on topic.enriched,
+    asynchronous) has read every enriched event, which earshot reports on
+    /api/watch; both runs have the HTTP endpoint on (metrics.listen), so its
+    cost is in both. CPU seconds are the process's user + system time over
+    the same span. Reported per mode: the median run's posts/s and CPU
+    seconds; cost_pct = 100 x (1 - posts/s on / posts/s off) and cpu_pct =
+    100 x (CPU on / CPU off - 1)."""
+    repeats = 2 if args.quick else 3
+    exp = oracle(earshot, rules, kept, {"all_posts": False, "ticket_min_priority": 30})
+    total = sum(exp.values())
+    out = {"rules": label, "posts": n_in, "expected": exp, "repeats": repeats, "runs": []}
+    for i in range(repeats):
+        for mode in ("off", "on"):
+            prefix, topics = agg_topics(mode, i)
+            broker.create(topics, args.partitions)
+            cfg = os.path.join(workdir, f"agg-{mode}{i}.conf")
+            earshot_config(cfg, prefix, inp, prefix)
+            with open(cfg, "a") as f:
+                f.write(f"topic.stats = {prefix}.stats\n"
+                        f"topic.alerts = {prefix}.alerts\n"
+                        f"watch.enabled = {'true' if mode == 'on' else 'false'}\n"
+                        f"metrics.listen = 127.0.0.1:0\n" + os.environ.get("AGG_EXTRA", ""))
+            outs = topics[:3]
+            watch.mark(*outs)
+            port = []
+
+            def on_line(line, port=port):
+                m = METRICS_PORT.search(line)
+                if m and not port:
+                    port.append(int(m.group(1)))
+
+            seen = {}
+
+            def poll(outs=outs, port=port, mode=mode, seen=seen):
+                c = watch.count(*outs)
+                if c < total or mode == "off":
+                    return c + (exp["enriched"] if c >= total else 0)
+                seen.setdefault("pipeline_done", time.perf_counter())
+                n = watch_events_read(port[0]) if port else 0
+                return total + min(n, exp["enriched"])
+            r = drain(f"earshot[{label}, aggregator {mode}]",
+                      [earshot, "run", "-c", cfg, "-b", broker.bootstrap, "--rules", rules],
+                      poll, total + exp["enriched"], n_in, 300, ready_re=PIPELINE_ASSIGNED,
+                      on_line=on_line)
+            got = {t.rsplit(".", 1)[1]: n for t, n in watch.counts(outs).items()}
+            if r["ok"] and got != exp:
+                r["ok"] = False
+                r["error"] = f"counts differ: got {got}, expected {exp}"
+            r["got"] = got
+            r["mode"] = mode
+            if "pipeline_done" in seen and r.get("seconds"):
+                # How long the "on" run waited for the aggregator after the
+                # pipeline's outputs were all acknowledged.
+                r["aggregator_tail_s"] = round(r["done_at"] - seen["pipeline_done"], 3)
+            r.pop("done_at", None)
+            if r.get("aggregator_tail_s") is not None:
+                log(f"  the aggregator finished {r['aggregator_tail_s']} s after the pipeline")
+            out["runs"].append(r)
+    for mode in ("off", "on"):
+        rows = sorted((r for r in out["runs"] if r["mode"] == mode and r["ok"]
+                       and not r.get("partial") and r.get("cpu_s") is not None),
+                      key=lambda r: r["posts_per_s"])
+        if len(rows) < repeats:
+            out["error"] = f"{repeats - len(rows)} {mode} run(s) failed or were not timed"
+        if rows:
+            mid = rows[len(rows) // 2]
+            out[mode] = {"posts_per_s": mid["posts_per_s"], "seconds": mid["seconds"],
+                         "cpu_s": mid["cpu_s"],
+                         "cpu_us_per_post": round(1e6 * mid["cpu_s"] / n_in, 2),
+                         "posts_per_s_all": [r["posts_per_s"] for r in rows],
+                         "cpu_s_all": sorted(r["cpu_s"] for r in rows)}
+    if out.get("off") and out.get("on"):
+        off, on = out["off"], out["on"]
+        out["cost_pct"] = round(100 * (1 - on["posts_per_s"] / off["posts_per_s"]), 1)
+        cpu_off = off["cpu_s_all"][len(off["cpu_s_all"]) // 2]
+        cpu_on = on["cpu_s_all"][len(on["cpu_s_all"]) // 2]
+        out["cpu_pct"] = round(100 * (cpu_on / cpu_off - 1), 1)
+        out["cpu_us_per_enriched"] = round(1e6 * (cpu_on - cpu_off) / max(1, exp["enriched"]), 1)
+    log(f"aggregation cost [{label}]: off {out.get('off')}, on {out.get('on')}: "
+        f"throughput -{out.get('cost_pct')}%, CPU +{out.get('cpu_pct')}%")
+    res["aggregation"] = out
+
+
 
 def streams_jar():
     """Build the Streams peer once (mvn -q package); the classpath or None."""
@@ -709,6 +833,10 @@ def main():
     ap.add_argument("--partitions", type=int,
                     help="partitions of every topic (default 8)")
     ap.add_argument("--bootstrap", help="use this running broker instead of starting one")
+    ap.add_argument("--no-agg", action="store_true",
+                    help="skip the aggregation-cost drains (watch.enabled off vs on)")
+    ap.add_argument("--agg-only", action="store_true",
+                    help="only the preload and the aggregation-cost drains")
     ap.add_argument("--latency-only", action="store_true",
                     help="only the latency stage (no preload, no drains)")
     ap.add_argument("--rates", help="offered posts/s of the latency stage, e.g. 1000,5000,20000 "
@@ -741,7 +869,8 @@ def main():
         topics = ["bench.in", "bench.pt.out", "bench.lat.in", "bench.lat0.in"] + [
             f"{p}.{k}" for p in ["bench.lat", "bench.lat0"] + [f"bench.{x}.{label}" for label, _ in sets
                                                  for x in ("es", "st", "py")]
-            for k in ("enriched", "tickets", "rejected")]
+            for k in ("enriched", "tickets", "rejected")] + [
+            t for i in range(3) for m in ("off", "on") for t in agg_topics(m, i)[1]]
         broker = Broker(args.broker, earshot, args.partitions, workdir, args.bootstrap, topics)
         res["bootstrap"] = broker.bootstrap
         if args.latency_only:
@@ -763,6 +892,12 @@ def main():
         low = watch.low(inp)
         log(f"{n_in} posts retained on {inp}")
         threads = str(os.cpu_count() or 2)
+        if args.agg_only:
+            label = "10000" if "10000" in dict(sets) else sets[-1][0]
+            agg_cost(args, res, earshot, label, dict(sets)[label], kept, broker, watch, inp,
+                     n_in, workdir)
+            print(json.dumps(res))
+            return 0
 
         # Passthrough: the ceiling (rules do not matter).
         out = "bench.pt.out"
@@ -852,6 +987,9 @@ def main():
                 res["notes"][k] = head[k]["note"]
             if (head.get(k) or {}).get("error"):
                 res["notes"][k] = head[k]["error"]
+        if have_earshot and head.get("label") and not args.no_agg:
+            agg_cost(args, res, earshot, head["label"], dict(sets)[head["label"]], kept, broker,
+                     watch, inp, n_in, workdir)
         if have_earshot and (not args.quick or args.broker == "embedded"):
             latency_stage(args, res, earshot, passthrough, broker, sets, workdir)
     except Exception as e:  # report what ran; bench/run prints the reason

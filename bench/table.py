@@ -136,6 +136,17 @@ def render(r, json_path):
         if (k.get("notes") or {}).get("streams") and not any(
                 row.get("streams_posts_per_s") for row in k["by_rules"]):
             out.append(f"\nKafka Streams: {k['notes']['streams']}.")
+        ag = k.get("aggregation") or {}
+        if ag.get("off") and ag.get("on"):
+            out.append(f"\nAggregation cost ({ag.get('rules')} rules; the same drain with "
+                       f"watch.enabled false / true, median of {ag.get('repeats')}, done when "
+                       f"the aggregator has read every enriched event): "
+                       f"{fmt(ag['off']['posts_per_s'])} / {fmt(ag['on']['posts_per_s'])} "
+                       f"posts/s (**-{ag.get('cost_pct')}%**), CPU {ag['off']['cpu_s']} / "
+                       f"{ag['on']['cpu_s']} s (**+{ag.get('cpu_pct')}%**, "
+                       f"{ag.get('cpu_us_per_enriched')} us per enriched event).")
+        elif ag:
+            out.append(f"\nAggregation cost: {ag.get('error') or 'not measured'}.")
         out.append("")
 
     lat = r.get("latency_ms") or {}

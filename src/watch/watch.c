@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "watch/watch_event.h"
 #include "watch/watch_idset.h"
 
 #define WATCH_TOP 5     /* top_labels entries */
@@ -80,6 +81,7 @@ struct watch {
     int64_t suppress_through;   /* set by a restart */
 
     watch_idset *ids;
+    watch_event_parser *ep;
     watch_stats st;
     watch_ticket_fn on_ticket;
     void *ticket_opaque;
@@ -346,7 +348,7 @@ watch *watch_new(const watch_config *cfg, int n_sources, watch_emit_fn emit, voi
     if (!(w->table = calloc(w->table_mask + 1, sizeof(*w->table))) ||
         !(w->src_max = malloc((size_t)n_sources * sizeof(*w->src_max))) ||
         !(w->src_idle = calloc((size_t)n_sources, 1)) ||
-        !(w->ids = watch_idset_new(cfg->dedup_max)))
+        !(w->ids = watch_idset_new(cfg->dedup_max)) || !(w->ep = watch_event_parser_new()))
         goto oom;
     for (int i = 0; i < n_sources; i++)
         w->src_max[i] = WATCH_NONE;
@@ -368,6 +370,7 @@ void watch_free(watch *w)
     free(w->src_max);
     free(w->src_idle);
     watch_idset_free(w->ids);
+    watch_event_parser_free(w->ep);
     free(w);
 }
 
@@ -684,84 +687,82 @@ void watch_set_ticket_hook(watch *w, watch_ticket_fn fn, void *opaque)
 
 #define WATCH_TICKET_LABELS 8
 
-static void ticket_report(watch *w, json_t *ev, const char *id, const watch_brand *b,
-                          const char *polarity, json_int_t priority, const char *handle,
-                          int64_t followers, int64_t t, json_t *labels)
+static void ticket_report(watch *w, const watch_event *ev, const watch_brand *b,
+                          const char *polarity, const char *handle, int64_t t)
 {
-    const char *names[WATCH_TICKET_LABELS], *by;
     watch_ticket tk;
-    size_t i, n = 0;
-    json_t *l;
 
     if (strcmp(polarity, "complaint") && strcmp(polarity, "question"))
         return;
-    by = json_string_value(json_object_get(ev, "respond_by"));
-    if (priority < w->cfg.min_priority || !by || watch_parse_time(by, &tk.respond_by_ms))
+    if (ev->priority < w->cfg.min_priority || !ev->respond_by ||
+        watch_parse_time(ev->respond_by, &tk.respond_by_ms))
         return;
-    json_array_foreach(labels, i, l) {
-        if (json_is_string(l) && n < WATCH_TICKET_LABELS)
-            names[n++] = json_string_value(l);
-    }
-    tk.id = id;
+    tk.id = ev->id;
     tk.brand_id = b->id;
     tk.brand_name = b->name;
     tk.handle = handle;
     tk.polarity = polarity;
-    tk.text = json_string_value(json_object_get(ev, "text"));
-    if (!tk.text)
-        tk.text = "";
-    tk.labels = names;
-    tk.n_labels = n;
-    tk.followers = followers;
+    tk.text = ev->text ? ev->text : "";
+    tk.labels = ev->labels;
+    tk.n_labels = ev->n_labels < WATCH_TICKET_LABELS ? ev->n_labels : WATCH_TICKET_LABELS;
+    tk.followers = ev->followers;
     tk.created_ms = t;
-    tk.priority = (int)priority;
+    tk.priority = (int)ev->priority;
     w->on_ticket(w->ticket_opaque, &tk);
 }
 
-static int emit_influencer(watch *w, const watch_brand *b, int64_t start, const char *id,
-                           const char *handle, int64_t followers, int verified,
-                           json_int_t priority, json_t *labels)
+/* The event's labels as it had them: the array jansson read when it was the
+ * parser (non-strings included), else the strings. */
+static json_t *event_labels(const watch_event *ev)
+{
+    json_t *arr;
+
+    if (ev->labels_json)
+        return json_incref((json_t *)ev->labels_json);
+    arr = json_array();
+    for (size_t i = 0; arr && i < ev->n_labels; i++)
+        json_array_append_new(arr, json_string(ev->labels[i]));
+    return arr;
+}
+
+static int emit_influencer(watch *w, const watch_brand *b, int64_t start,
+                           const watch_event *ev, const char *handle)
 {
     json_t *o = record_head("influencer", b, start, start + w->cfg.window_ms);
 
     if (o) {
-        json_object_set_new(o, "post_id", json_string(id));
+        json_object_set_new(o, "post_id", json_string(ev->id));
         json_object_set_new(o, "author",
                             json_pack("{sssIsb}", "handle", handle, "followers",
-                                      (json_int_t)followers, "verified", verified));
-        json_object_set_new(o, "priority", json_integer(priority));
-        json_object_set_new(o, "labels",
-                            json_is_array(labels) ? json_incref(labels) : json_array());
+                                      (json_int_t)ev->followers, "verified", ev->verified));
+        json_object_set_new(o, "priority", json_integer((json_int_t)ev->priority));
+        json_object_set_new(o, "labels", event_labels(ev));
     }
     return emit_json(w, WATCH_RECORD_ALERT, b, start, o);
 }
 
-static int window_add(watch *w, watch_window *win, const char *id, const char *polarity,
-                      json_int_t priority, int64_t followers, int verified, int retweet,
-                      const char *handle, json_t *labels)
+static int window_add(watch *w, watch_window *win, const watch_event *ev, const char *polarity,
+                      const char *handle)
 {
     int complaint = !strcmp(polarity, "complaint"), question = !strcmp(polarity, "question");
-    size_t i;
-    json_t *l;
+    int64_t followers = ev->followers;
 
     win->mentions++;
     win->complaints += complaint;
     win->praise += !strcmp(polarity, "praise");
     win->questions += question;
-    win->tickets += (complaint || question) && priority >= w->cfg.min_priority;
+    win->tickets += (complaint || question) && ev->priority >= w->cfg.min_priority;
     win->reach += followers > 0 ? (uint64_t)followers : 0;
-    win->verified += verified != 0;
-    win->retweets += retweet != 0;
-    json_array_foreach(labels, i, l) {
-        if (!json_is_string(l))
-            continue;
-        if (labels_add(&win->labels, json_string_value(l), 1) ||
-            (complaint && labels_add(&win->complaint_labels, json_string_value(l), 1)))
+    win->verified += ev->verified != 0;
+    win->retweets += ev->retweet != 0;
+    for (size_t i = 0; i < ev->n_labels; i++) {
+        if (labels_add(&win->labels, ev->labels[i], 1) ||
+            (complaint && labels_add(&win->complaint_labels, ev->labels[i], 1)))
             return -1;
     }
     if (complaint) {
         if (win->n_samples < WATCH_SAMPLES) {
-            if (!(win->samples[win->n_samples] = strdup(id)))
+            if (!(win->samples[win->n_samples] = strdup(ev->id)))
                 return -1;
             win->n_samples++;
         }
@@ -780,34 +781,38 @@ static int window_add(watch *w, watch_window *win, const char *id, const char *p
 int watch_feed(watch *w, int source, const char *json, size_t len, int64_t now_ms,
                watch_result *res, char *err, size_t err_size)
 {
-    json_t *ev = json_loadb(json, len, 0, NULL), *brands, *labels, *author, *br;
-    const char *id, *created, *polarity, *handle = "";
-    int64_t t, start, followers = 0;
-    int verified = 0, retweet, rc = -1;
-    json_int_t priority;
-    size_t i;
+    json_t *root = NULL; /* only when jansson had to read it (watch_event.h) */
+    watch_event ev;
+    watch_event_status es;
+    const char *polarity, *handle;
+    int64_t t, start;
+    int rc = -1;
 
     res->outcome = WATCH_INVALID;
     res->window_start_ms = 0;
     w->st.events++;
     if (source < 0 || source >= w->n_sources) {
-        json_decref(ev);
         snprintf(err, err_size, "watch: no source %d", source);
         return -1;
     }
-    id = json_string_value(json_object_get(ev, "id"));
-    if (!json_is_object(ev) || !id) {
+    es = watch_event_parse(w->ep, json, len, &ev);
+    if (es == WATCH_EVENT_UNSURE) {
+        root = json_loadb(json, len, 0, NULL);
+        es = watch_event_from_json(w->ep, root, &ev);
+        if (es == WATCH_EVENT_UNSURE)
+            goto oom;
+    }
+    if (es != WATCH_EVENT_OK) {
         w->st.invalid++;
-        json_decref(ev);
+        json_decref(root);
         return 0;
     }
-    created = json_string_value(json_object_get(ev, "created_at"));
-    if (!created || watch_parse_time(created, &t))
+    if (!ev.created_at || watch_parse_time(ev.created_at, &t))
         t = now_ms;
     start = floor_div(t, w->cfg.window_ms) * w->cfg.window_ms;
     res->window_start_ms = start;
 
-    switch (watch_idset_add(w->ids, watch_idset_hash(id, strlen(id)), t)) {
+    switch (watch_idset_add(w->ids, watch_idset_hash(ev.id, strlen(ev.id)), t)) {
     case 1:
         res->outcome = WATCH_DUPLICATE;
         w->st.duplicates++;
@@ -817,67 +822,45 @@ int watch_feed(watch *w, int source, const char *json, size_t len, int64_t now_m
         goto oom;
     }
 
-    brands = json_object_get(ev, "brands");
-    labels = json_object_get(ev, "labels");
-    author = json_object_get(ev, "author");
-    polarity = json_string_value(json_object_get(ev, "polarity"));
-    if (!polarity)
-        polarity = "neutral";
-    priority = json_integer_value(json_object_get(ev, "priority"));
-    retweet = json_is_true(json_object_get(ev, "is_retweet"));
-    if (json_is_object(author)) {
-        json_t *h = json_object_get(author, "handle");
-        followers = (int64_t)json_integer_value(json_object_get(author, "followers"));
-        verified = json_is_true(json_object_get(author, "verified"));
-        if (json_is_string(h))
-            handle = json_string_value(h);
-    }
+    polarity = ev.polarity ? ev.polarity : "neutral";
+    handle = ev.handle ? ev.handle : "";
 
-    if (!json_is_array(brands) || json_array_size(brands) == 0) {
+    if (ev.n_brands == 0) {
+        /* No brands array, an empty one, or no brand with a string id. */
         res->outcome = WATCH_NO_BRAND;
         w->st.no_brand++;
     } else {
         int late = w->closed_through != WATCH_NONE && start + w->cfg.window_ms <= w->closed_through;
         watch_brand *first = NULL;
 
-        json_array_foreach(brands, i, br) {
-            const char *bid = json_string_value(json_object_get(br, "id"));
+        for (size_t i = 0; i < ev.n_brands; i++) {
             watch_brand *b;
             watch_window *win;
-            if (!bid)
-                continue;
-            if (!(b = brand_get(w, bid, json_string_value(json_object_get(br, "name")))))
+            if (!(b = brand_get(w, ev.brands[i].id, ev.brands[i].name)))
                 goto oom;
             if (!first)
                 first = b;
             if (late)
                 continue;
-            if (!(win = window_get(b, start)) ||
-                window_add(w, win, id, polarity, priority, followers, verified, retweet, handle,
-                           labels))
+            if (!(win = window_get(b, start)) || window_add(w, win, &ev, polarity, handle))
                 goto oom;
         }
-        if (!first) {
-            res->outcome = WATCH_NO_BRAND;
-            w->st.no_brand++;
-        } else if (late) {
+        if (late) {
             res->outcome = WATCH_LATE;
             w->st.late_dropped++;
         } else {
             res->outcome = WATCH_COUNTED;
             w->st.counted++;
         }
-        if (first && w->on_ticket)
-            ticket_report(w, ev, id, first, polarity, priority, handle, followers, t, labels);
+        if (w->on_ticket)
+            ticket_report(w, &ev, first, polarity, handle, t);
         /* One alert per post (the id set makes it once), to its first brand;
          * a late post is still a real post somebody should answer. */
-        if (first && !strcmp(polarity, "complaint") &&
-            followers >= w->cfg.influencer_followers) {
+        if (!strcmp(polarity, "complaint") && ev.followers >= w->cfg.influencer_followers) {
             if (start + w->cfg.window_ms <= w->suppress_through) {
                 w->st.suppressed++;
             } else {
-                if (emit_influencer(w, first, start, id, handle, followers, verified, priority,
-                                    labels)) {
+                if (emit_influencer(w, first, start, &ev, handle)) {
                     snprintf(err, err_size, "watch: emitting a record failed");
                     goto done;
                 }
@@ -890,12 +873,12 @@ int watch_feed(watch *w, int source, const char *json, size_t len, int64_t now_m
     if (t > w->src_max[source])
         w->src_max[source] = t;
     w->src_idle[source] = 0;
-    json_decref(ev);
+    json_decref(root);
     return advance(w, err, err_size);
 
 oom:
     snprintf(err, err_size, "watch: out of memory");
 done:
-    json_decref(ev);
+    json_decref(root);
     return rc;
 }

@@ -32,8 +32,9 @@
  * Thread-safety: none; one aggregator per consumer thread (or a lock around
  * every call). The emit callback runs on the caller's thread, inside
  * watch_feed / watch_source_idle.
- * Cost: one jansson parse per event (~57k events/s per core is the parse's
- * ceiling), O(1) hash lookups per brand; a close is O(brands with activity x
+ * Cost: one simdjson parse per event (watch_event.h; jansson only for input
+ * the two parsers could read differently, i.e. malformed or unusual events),
+ * O(1) hash lookups per brand; a close is O(brands with activity x
  * log) for the ordering; memory is O(brands x open windows x labels) plus
  * 32-64 B per remembered post id.
  */

@@ -41,6 +41,7 @@ struct watch_kafka {
     int failed;                /* a delivery or commit failed: exit 1 */
     char failure[512];
     uint64_t stats_out, alerts_out, closes;
+    atomic_uint_fast64_t events_read; /* read by other threads */
     watch_kafka_start start;
     watch_kafka_hooks hooks;
     atomic_int *stop;
@@ -408,6 +409,7 @@ static int wrun_message(wrun *r, rd_kafka_message_t *m)
             snprintf(err, sizeof(err), "out of memory");
             goto fail;
         }
+        atomic_fetch_add_explicit(&r->events_read, 1, memory_order_relaxed);
         if (res.outcome == WATCH_INVALID)
             log_debug("watch: %s [%d] offset %" PRId64 ": not an enriched event", r->input,
                       m->partition, m->offset);
@@ -560,6 +562,11 @@ void watch_kafka_counts(const watch_kafka *r, uint64_t *stats, uint64_t *alerts,
     *stats = r->stats_out;
     *alerts = r->alerts_out;
     *checkpoints = r->closes;
+}
+
+uint64_t watch_kafka_events_read(const watch_kafka *r)
+{
+    return atomic_load_explicit(&r->events_read, memory_order_relaxed);
 }
 
 void watch_kafka_free(watch_kafka *r)

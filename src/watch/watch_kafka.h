@@ -30,7 +30,7 @@
  * Thread-safety: one thread per watch_kafka (the rebalance callback runs
  * inside the consumer poll on it); the hooks run on that thread. `stop` may
  * be set from any thread or a signal handler.
- * Cost: watch.h's (one jansson parse per event) plus a synchronous commit
+ * Cost: watch.h's (one simdjson parse per event) plus a synchronous commit
  * per close (once a window, typically a minute).
  */
 #ifndef EARSHOT_WATCH_KAFKA_H
@@ -91,6 +91,11 @@ const char *watch_kafka_failure(const watch_kafka *wk);
 /* Counts of records produced and checkpoints. */
 void watch_kafka_counts(const watch_kafka *wk, uint64_t *stats, uint64_t *alerts,
                         uint64_t *checkpoints);
+
+/* Enriched events read and fed to the aggregator so far (replays after a
+ * rebalance included). Safe from any thread: it is how `earshot run`'s
+ * /api/watch says the aggregator has caught up (bench/e2e.py waits on it). */
+uint64_t watch_kafka_events_read(const watch_kafka *wk);
 
 /* Leaves the group and frees. NULL is a no-op. */
 void watch_kafka_free(watch_kafka *wk);
