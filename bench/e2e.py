@@ -692,7 +692,7 @@ def agg_cost(args, res, earshot, label, rules, kept, broker, watch, inp, n_in, w
                 f.write(f"topic.stats = {prefix}.stats\n"
                         f"topic.alerts = {prefix}.alerts\n"
                         f"watch.enabled = {'true' if mode == 'on' else 'false'}\n"
-                        f"metrics.listen = 127.0.0.1:0\n" + os.environ.get("AGG_EXTRA", ""))
+                        f"metrics.listen = 127.0.0.1:0\n")
             outs = topics[:3]
             watch.mark(*outs)
             port = []
