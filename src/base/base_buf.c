@@ -49,3 +49,19 @@ int base_buf_append(base_buf *b, const void *s, size_t len) {
 int base_buf_append_cstr(base_buf *b, const char *s) {
     return base_buf_append(b, s, strlen(s));
 }
+
+void *base_grow(void *arr, size_t *cap, size_t elem, size_t first) {
+    size_t n = first;
+    if (*cap) {
+        if (*cap > SIZE_MAX / 2)
+            return NULL;
+        n = *cap * 2;
+    }
+    if (!n || !elem || n > SIZE_MAX / elem)
+        return NULL;
+    void *grown = realloc(arr, n * elem);
+    if (!grown)
+        return NULL;
+    *cap = n;
+    return grown;
+}

@@ -35,4 +35,14 @@ int base_buf_reserve(base_buf *b, size_t extra);
 int base_buf_append(base_buf *b, const void *s, size_t len);
 int base_buf_append_cstr(base_buf *b, const char *s); /* without its NUL */
 
+/* Growable arrays (the rest of earshot's lists: partitions, labels,
+ * brands, windows): returns arr reallocated to twice *cap elements of elem
+ * bytes (first when *cap is 0) and sets *cap, or NULL when memory ran out
+ * or the size would overflow, leaving arr and *cap as they were. The
+ * caller calls it when its count reaches *cap and stores the result:
+ *
+ *     if (n == cap) { T *v = base_grow(a, &cap, sizeof(*v), 16); if (!v) fail; a = v; }
+ */
+void *base_grow(void *arr, size_t *cap, size_t elem, size_t first);
+
 #endif

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "base/base_buf.h"
 #include "cli/cli_common.h"
 #include "engine/engine.h"
 #include "eval/eval.h"
@@ -65,12 +66,10 @@ static void eval_labels_free(eval_labels *l)
 static int eval_labels_push(eval_labels *l, int32_t label)
 {
     if (l->n_lines == l->cap_lines) {
-        size_t cap = l->cap_lines ? l->cap_lines * 2 : 4096;
-        int32_t *g = realloc(l->line_label, cap * sizeof(*g));
+        int32_t *g = base_grow(l->line_label, &l->cap_lines, sizeof(*g), 4096);
         if (!g)
             return -1;
         l->line_label = g;
-        l->cap_lines = cap;
     }
     l->line_label[l->n_lines++] = label;
     return 0;

@@ -6,6 +6,7 @@
  */
 #include "ops/metrics.h"
 
+#include "base/base_buf.h"
 #include "base/base_err.h"
 
 #include <errno.h>
@@ -573,14 +574,12 @@ int metrics_lag_set(metrics *m, const char *topic, int32_t partition,
             lo = mid + 1;
     }
     if (m->n_lag == m->cap_lag) {
-        size_t cap = m->cap_lag ? m->cap_lag * 2 : 16;
-        lag_entry *l = realloc(m->lag, cap * sizeof(*l));
+        lag_entry *l = base_grow(m->lag, &m->cap_lag, sizeof(*l), 16);
         if (!l) {
             rc = -1;
             goto out;
         }
         m->lag = l;
-        m->cap_lag = cap;
     }
     {
         char *t = strdup(topic);

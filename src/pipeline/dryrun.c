@@ -2,6 +2,7 @@
  * dryrun: would-be outputs of a dry run. See dryrun.h.
  */
 #include "pipeline/dryrun.h"
+#include "base/base_buf.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -50,12 +51,10 @@ static int dryrun_count_brand(dryrun *d, const char *id)
         }
     }
     if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 32;
-        dryrun_brand *grown = realloc(d->brands, cap * sizeof(*grown));
+        dryrun_brand *grown = base_grow(d->brands, &d->cap, sizeof(*grown), 32);
         if (!grown)
             return -1;
         d->brands = grown;
-        d->cap = cap;
     }
     if (!(d->brands[d->n].id = strdup(id)))
         return -1;

@@ -7,6 +7,7 @@
  * nothing. Only the commit position ("stored") is main-thread state.
  */
 #include "pipeline/ledger.h"
+#include "base/base_buf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -113,12 +114,10 @@ ledger_part *ledger_assign(ledger *lg, const char *topic, int32_t partition)
     if (old)
         ledger_revoke(lg, old);
     if (lg->n_parts == lg->cap_parts) {
-        size_t cap = lg->cap_parts ? lg->cap_parts * 2 : 16;
-        ledger_part **grown = realloc(lg->parts, cap * sizeof(*grown));
+        ledger_part **grown = base_grow(lg->parts, &lg->cap_parts, sizeof(*grown), 16);
         if (!grown)
             return NULL;
         lg->parts = grown;
-        lg->cap_parts = cap;
     }
     if (!(pp = ledger_part_new(topic, partition)))
         return NULL;

@@ -7,6 +7,7 @@
  * reaches the end of the array, and then moves at most half of it.
  */
 #include "pipeline/offtrack.h"
+#include "base/base_buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +52,10 @@ int offtrack_add(offtrack *ot, int64_t offset)
             ot->len -= ot->head;
             ot->head = 0;
         } else {
-            size_t cap = ot->cap ? ot->cap * 2 : 64;
-            offtrack_entry *grown = realloc(ot->e, cap * sizeof(*grown));
+            offtrack_entry *grown = base_grow(ot->e, &ot->cap, sizeof(*grown), 64);
             if (!grown)
                 return -2;
             ot->e = grown;
-            ot->cap = cap;
         }
     }
     ot->e[ot->len].offset = offset;

@@ -178,6 +178,11 @@ error_code for_fields(post_parser *pp, od::value &v, F fn) {
     return SUCCESS;
 }
 
+/* for_fields' loop over an array. Kept as a twin on purpose (duplicates
+ * lists the pair): simdjson's object and array iterators are different
+ * types with different element accessors, and an object's keys must pass
+ * check_key, which an array has no counterpart for; one template over both
+ * would need traits that hide exactly that difference. */
 template <typename F>
 error_code for_elements(post_parser *pp, od::value &v, F fn) {
     od::json_type t;

@@ -104,7 +104,10 @@ error_code check_key(post_parser *pp, od::field &f) {
  * checked on their raw token (no conversion, no copy); only strings and
  * keys with an escape are decoded (into the parser's string buffer, after
  * the strings already read). Recursion is bounded by the depth check that
- * runs before. */
+ * runs before. Its object and array loops look like post_parse.cpp's
+ * for_fields/for_elements on purpose: those take a callback per field and
+ * are templates in that file; this one recurses into itself, and routing it
+ * through them would cost a call per value on the hot skip path. */
 error_code check_value(post_parser *pp, od::value &v) {
     od::json_type t;
     error_code e = v.type().get(t);

@@ -11,6 +11,7 @@
  * order.
  */
 #include "watch/watch.h"
+#include "base/base_buf.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -189,12 +190,10 @@ static int labels_add(watch_labels *ls, const char *name, uint64_t n)
         }
     }
     if (ls->n == ls->cap) {
-        size_t cap = ls->cap ? ls->cap * 2 : 8;
-        watch_label *v = realloc(ls->v, cap * sizeof(*v));
+        watch_label *v = base_grow(ls->v, &ls->cap, sizeof(*v), 8);
         if (!v)
             return -1;
         ls->v = v;
-        ls->cap = cap;
     }
     if (!(ls->v[ls->n].name = strdup(name)))
         return -1;
@@ -281,12 +280,10 @@ static watch_brand *brand_get(watch *w, const char *id, const char *name)
         i = brand_slot(w, id);
     }
     if (w->n_brands == w->brands_cap) {
-        size_t cap = w->brands_cap ? w->brands_cap * 2 : 16;
-        watch_brand **v = realloc(w->brands, cap * sizeof(*v));
+        watch_brand **v = base_grow(w->brands, &w->brands_cap, sizeof(*v), 16);
         if (!v)
             return NULL;
         w->brands = v;
-        w->brands_cap = cap;
     }
     if (!(b = calloc(1, sizeof(*b))) || !(b->id = strdup(id)) ||
         !(b->name = strdup(name ? name : id))) {

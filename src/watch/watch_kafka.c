@@ -2,6 +2,7 @@
  * watch_kafka: the aggregator on Kafka. See watch_kafka.h.
  */
 #include "watch/watch_kafka.h"
+#include "base/base_buf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -132,12 +133,10 @@ static int wpart_note(wpart *p, int64_t start, int64_t offset)
         }
     }
     if (p->n_win == p->cap_win) {
-        size_t cap = p->cap_win ? p->cap_win * 2 : 16;
-        wpart_win *v = realloc(p->win, cap * sizeof(*v));
+        wpart_win *v = base_grow(p->win, &p->cap_win, sizeof(*v), 16);
         if (!v)
             return -1;
         p->win = v;
-        p->cap_win = cap;
     }
     p->win[p->n_win++] = (wpart_win){start, offset};
     return 0;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -68,6 +69,31 @@ static void assert_b64(const char *in, const char *want) {
 }
 
 /* RFC 4648 section 10, and bytes that use '+' and '/'. */
+static void test_grow_doubles_keeps_and_refuses_overflow(void **state) {
+    (void)state;
+    int *a = NULL;
+    size_t cap = 0, n = 0;
+    for (int i = 0; i < 1000; i++) {
+        if (n == cap) {
+            size_t before = cap;
+            int *v = base_grow(a, &cap, sizeof(*v), 16);
+            assert_non_null(v);
+            assert_int_equal(cap, before ? before * 2 : 16);
+            a = v;
+        }
+        a[n++] = i;
+    }
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(a[i], i);
+    /* An element count that would overflow: NULL, array and cap untouched. */
+    size_t huge = SIZE_MAX / 4 + 1, was = huge;
+    assert_null(base_grow(a, &huge, 4, 16));
+    assert_int_equal(huge, was);
+    assert_int_equal(a[999], 999);
+    assert_null(base_grow(NULL, &(size_t){0}, 0, 16)); /* zero-size elements */
+    free(a);
+}
+
 static void test_b64_vectors(void **state) {
     (void)state;
     assert_b64("", "");
@@ -116,6 +142,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_grows_and_keeps_bytes),
         cmocka_unit_test(test_buf_refuses_overflow_unchanged),
+        cmocka_unit_test(test_grow_doubles_keeps_and_refuses_overflow),
         cmocka_unit_test(test_b64_vectors),
         cmocka_unit_test(test_swar_prefix_and_count),
     };
