@@ -105,9 +105,9 @@ error_code check_key(post_parser *pp, od::field &f) {
  * keys with an escape are decoded (into the parser's string buffer, after
  * the strings already read). Recursion is bounded by the depth check that
  * runs before. Its object and array loops look like post_parse.cpp's
- * for_fields/for_elements on purpose: those take a callback per field and
- * are templates in that file; this one recurses into itself, and routing it
- * through them would cost a call per value on the hot skip path. */
+ * for_fields/for_elements, on purpose: those are the readers' iterators
+ * (they call check_value on what a reader skips), this is the validator
+ * they call; built on them, the two files would depend on each other. */
 error_code check_value(post_parser *pp, od::value &v) {
     od::json_type t;
     error_code e = v.type().get(t);
