@@ -563,7 +563,7 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "earshot run: %s\n", err);
             goto done;
         }
-        metrics_set_extra(m, dash_metrics_text, rw.dash);
+        metrics_set_extra(m, dash_metrics, rw.dash);
     }
     if (m) {
         http_config hc = {0};

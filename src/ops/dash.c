@@ -10,7 +10,6 @@
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,77 +534,27 @@ int dash_serve(dash *d, const char *path, char **body, size_t *len, const char *
 
 /* ---- metrics ---- */
 
-static void put_label(char **p, size_t *n, size_t *cap, const char *s)
-{
-    for (; *s; s++) {
-        const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
-        size_t k = esc ? 2 : 1;
-        if (*n + k + 1 > *cap) {
-            size_t c = *cap * 2 + 64;
-            char *q = realloc(*p, c);
-            if (!q)
-                return;
-            *p = q;
-            *cap = c;
-        }
-        memcpy(*p + *n, esc ? esc : s, k);
-        *n += k;
-    }
-    (*p)[*n] = '\0';
-}
-
-static void put(char **p, size_t *n, size_t *cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void put(char **p, size_t *n, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-
-    for (;;) {
-        va_start(ap, fmt);
-        k = vsnprintf(*p ? *p + *n : NULL, *p ? *cap - *n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-            return;
-        if (*p && *n + (size_t)k < *cap) {
-            *n += (size_t)k;
-            return;
-        }
-        size_t c = (*cap + (size_t)k) * 2 + 64;
-        char *q = realloc(*p, c);
-        if (!q)
-            return;
-        *p = q;
-        *cap = c;
-    }
-}
-
-char *dash_metrics_text(void *opaque, size_t *len)
+void dash_metrics(void *opaque, metrics_page *pg)
 {
     dash *d = opaque;
-    char *p = NULL;
-    size_t n = 0, cap = 0;
+    char value[32];
 
     pthread_mutex_lock(&d->lock);
-    put(&p, &n, &cap, "# HELP earshot_alerts_total Care alerts produced by the in-run "
-                      "aggregator, per brand and type (spike, update, influencer).\n"
-                      "# TYPE earshot_alerts_total counter\n");
+    metrics_page_family(pg, "earshot_alerts_total", "counter",
+                        "Care alerts produced by the in-run aggregator, per brand and type "
+                        "(spike, update, influencer).");
     for (size_t i = 0; i < d->n_counts; i++) {
-        put(&p, &n, &cap, "earshot_alerts_total{brand=\"");
-        put_label(&p, &n, &cap, d->counts[i].brand);
-        put(&p, &n, &cap, "\",type=\"");
-        put_label(&p, &n, &cap, d->counts[i].type);
-        put(&p, &n, &cap, "\"} %" PRIu64 "\n", d->counts[i].n);
+        metrics_label labels[2] = {{"brand", d->counts[i].brand},
+                                   {"type", d->counts[i].type}};
+        snprintf(value, sizeof(value), "%" PRIu64, d->counts[i].n);
+        metrics_page_sample(pg, "earshot_alerts_total", labels, 2, value);
     }
-    put(&p, &n, &cap, "# HELP earshot_watch_window_lag_seconds Wall time minus the end of "
-                      "the newest closed window (absent before the first close).\n"
-                      "# TYPE earshot_watch_window_lag_seconds gauge\n");
-    if (d->through != INT64_MIN)
-        put(&p, &n, &cap, "earshot_watch_window_lag_seconds %.3f\n",
-            (double)(wall_now(NULL) - d->through) / 1000.0);
+    metrics_page_family(pg, "earshot_watch_window_lag_seconds", "gauge",
+                        "Wall time minus the end of the newest closed window (absent before "
+                        "the first close).");
+    if (d->through != INT64_MIN) {
+        snprintf(value, sizeof(value), "%.3f", (double)(wall_now(NULL) - d->through) / 1000.0);
+        metrics_page_sample(pg, "earshot_watch_window_lag_seconds", NULL, 0, value);
+    }
     pthread_mutex_unlock(&d->lock);
-    if (p)
-        *len = n;
-    return p;
 }

@@ -93,7 +93,8 @@ size_t dash_alerts_get(dash *d, dash_alert_view *out, size_t max);
 /* The page (web/dashboard.html) as compiled in; not NUL-terminated. */
 const char *dash_page(size_t *len);
 
-/* For metrics_set_extra. */
-char *dash_metrics_text(void *d, size_t *len);
+/* For metrics_set_extra: earshot_alerts_total{brand,type} and
+ * earshot_watch_window_lag_seconds. */
+void dash_metrics(void *d, metrics_page *pg);
 
 #endif

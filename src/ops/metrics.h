@@ -229,11 +229,23 @@ void metrics_set_process(metrics *m, int on);
 uint64_t metrics_rejected_count(metrics *m, metrics_reject why);
 
 /* Families owned elsewhere (the care dashboard's alerts and window lag):
- * fn returns malloc'ed Prometheus text (or NULL) appended to every render,
- * called without the registry's mutex. fn NULL removes it. Set it before
- * the HTTP server starts; opaque must outlive every render (stop the HTTP
- * server before freeing it). */
-typedef char *(*metrics_extra_fn)(void *opaque, size_t *len);
+ * fn writes them into the page with metrics_page_family/_sample, which
+ * format and escape exactly as the registry's own families are; it is
+ * called at the end of every render, without the registry's mutex. fn NULL
+ * removes it. Set it before the HTTP server starts; opaque must outlive
+ * every render (stop the HTTP server before freeing it). */
+typedef struct metrics_page metrics_page;
+typedef struct metrics_label {
+    const char *name, *value;
+} metrics_label;
+/* "# HELP name help" and "# TYPE name type"; help must hold no backslash
+ * or newline. */
+void metrics_page_family(metrics_page *pg, const char *name, const char *type,
+                         const char *help);
+/* name{l1="v1",...} value, label values escaped. */
+void metrics_page_sample(metrics_page *pg, const char *name, const metrics_label *labels,
+                         size_t n_labels, const char *value);
+typedef void (*metrics_extra_fn)(void *opaque, metrics_page *pg);
 void metrics_set_extra(metrics *m, metrics_extra_fn fn, void *opaque);
 
 /* The whole registry as Prometheus text format 0.0.4 (Content-Type

@@ -30,10 +30,11 @@ _Static_assert(sizeof(lat_le) / sizeof(lat_le[0]) == LAT_BUCKETS,
  * flag, so the many small writes of a render need no error checks and the
  * render fails once at the end. Kept NUL-terminated (the page is a C
  * string for the HTTP layer). */
-typedef struct sbuf {
+struct metrics_page {
     base_buf b;
     int oom;
-} sbuf;
+};
+typedef struct metrics_page sbuf;
 
 static void sbuf_put(sbuf *s, const char *str, size_t n)
 {
@@ -115,9 +116,7 @@ static void fmt_seconds(char buf[32], uint64_t ns)
         buf[--n] = '\0';
 }
 
-typedef struct label {
-    const char *name, *value;
-} label;
+typedef metrics_label label;
 
 /* name{l1="v1",...} value\n */
 static void sample(sbuf *s, const char *name, const label *labels,
@@ -163,6 +162,18 @@ static void family(sbuf *s, const char *name, const char *type,
     sbuf_put(s, " ", 1);
     sbuf_puts(s, type);
     sbuf_put(s, "\n", 1);
+}
+
+void metrics_page_family(metrics_page *pg, const char *name, const char *type,
+                         const char *help)
+{
+    family(pg, name, type, help);
+}
+
+void metrics_page_sample(metrics_page *pg, const char *name, const metrics_label *labels,
+                         size_t n_labels, const char *value)
+{
+    sample(pg, name, labels, n_labels, value);
 }
 
 static uint64_t shard_sum(const metrics *m, size_t slot)
@@ -547,13 +558,8 @@ char *metrics_render(metrics *m, size_t *len)
     metrics_extra_fn extra = m->extra;
     void *extra_opaque = m->extra_opaque;
     pthread_mutex_unlock(&m->lock);
-    if (extra) {
-        size_t n = 0;
-        char *t = extra(extra_opaque, &n);
-        if (t)
-            sbuf_put(&s, t, n);
-        free(t);
-    }
+    if (extra)
+        extra(extra_opaque, &s);
     if (s.oom || !s.b.data) {
         base_buf_free(&s.b);
         return NULL;

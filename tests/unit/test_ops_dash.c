@@ -272,7 +272,7 @@ static void test_rejects_and_metrics(void **state)
     alert(d, "ac\\\"me", "spike", 1);
     alert(d, "ac\\\"me", "spike", 30);
     alert(d, "globex", "influencer", 2);
-    metrics_set_extra(m, dash_metrics_text, d);
+    metrics_set_extra(m, dash_metrics, d);
     text = metrics_render(m, &len);
     assert_non_null(strstr(text, "# TYPE earshot_alerts_total counter\n"
                                  "earshot_alerts_total{brand=\"ac\\\"me\",type=\"spike\"} 2\n"
