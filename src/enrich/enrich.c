@@ -94,17 +94,6 @@ void enrich_config_default(enrich_config *cfg) {
     cfg->n_targets = (int)(sizeof defaults / sizeof defaults[0]);
 }
 
-/* Whether the model has a class that means praise (a few classes: a loop
- * per post costs less than the scan's smallest step). */
-static bool enrich_model_has_praise(const ruleset *rs)
-{
-    size_t n = model_class_count(ruleset_model(rs));
-    for (size_t c = 0; c < n; c++)
-        if (ruleset_model_polarity(rs, (uint32_t)c) == POLARITY_PRAISE)
-            return true;
-    return false;
-}
-
 polarity enrich_polarity(const ruleset *rs, const match_result *m) {
     /* Indexed by the polarity enum: neutral, praise, question, complaint. */
     int64_t score[4] = {0, 0, 0, 0};
@@ -129,7 +118,7 @@ polarity enrich_polarity(const ruleset *rs, const match_result *m) {
         polarity p = ruleset_model_polarity(rs, (uint32_t)m->model_class);
         if (p == POLARITY_COMPLAINT && untargeted)
             p = POLARITY_NEUTRAL;
-        if (p != POLARITY_NEUTRAL || enrich_model_has_praise(rs))
+        if (p != POLARITY_NEUTRAL || ruleset_model_has_praise(rs))
             return p == POLARITY_NEUTRAL && score[POLARITY_QUESTION] > 0
                        ? POLARITY_QUESTION : p;
         /* A complaint-only model (complaint / not_complaint, the shipped

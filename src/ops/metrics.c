@@ -8,6 +8,7 @@
 
 #include "base/base_buf.h"
 #include "base/base_err.h"
+#include "base/base_hash.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -331,13 +332,7 @@ void metrics_rules_reloaded(metrics *m, int ok)
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-    while (*s) {
-        h ^= (unsigned char)*s++;
-        h *= 1099511628211ull;
-    }
-    return h;
+    return base_fnv1a(BASE_FNV_OFFSET, s, strlen(s));
 }
 
 static int idmap_grow_table(idmap *im)

@@ -207,5 +207,8 @@ const rules_lexicon *ruleset_lexicon(const ruleset *rs);
 struct model;
 const struct model *ruleset_model(const ruleset *rs);
 polarity ruleset_model_polarity(const ruleset *rs, uint32_t cls);
+/* Whether one of its classes means praise (a complaint / not_complaint
+ * model has none: its "not" settles complaints only). */
+bool ruleset_model_has_praise(const ruleset *rs);
 
 #endif

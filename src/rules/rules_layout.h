@@ -129,6 +129,7 @@ struct ruleset {
     /* A trained model (rules_model.c), or NULL. */
     struct model *model;
     polarity *model_pol;    /* per model class */
+    bool model_has_praise;  /* a class of it means praise */
     uint32_t *rule_model;   /* per rule: its "rule:ID" signal id, or none */
     uint32_t model_lexneg, model_lexpos; /* "lexicon:negative|positive" */
 

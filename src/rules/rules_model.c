@@ -76,6 +76,8 @@ int rules_ld_model(rules_ld *ld, const char *buf, size_t len)
                                  "classes complaint, praise, question, neutral "
                                  "(or negative, positive, not_complaint), e.g. "
                                  "--map", rules_quote(&q, model_class(m, c)));
+        if (rs->model_pol[c] == POLARITY_PRAISE)
+            rs->model_has_praise = true;
     }
     return 0;
 }
@@ -109,6 +111,11 @@ int rules_ld_model_index(rules_ld *ld)
 const struct model *ruleset_model(const ruleset *rs)
 {
     return rs->model;
+}
+
+bool ruleset_model_has_praise(const ruleset *rs)
+{
+    return rs->model && rs->model_has_praise;
 }
 
 polarity ruleset_model_polarity(const ruleset *rs, uint32_t cls)

@@ -4,6 +4,7 @@
  * leaving tombstones, so a long-running set never degrades.
  */
 #include "watch/watch_idset.h"
+#include "base/base_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,7 @@ struct watch_idset {
 
 uint64_t watch_idset_hash(const char *id, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)id[i];
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = base_fnv1a(BASE_FNV_OFFSET, id, len);
     return h ? h : 1;
 }
 
