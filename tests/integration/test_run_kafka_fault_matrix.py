@@ -54,15 +54,6 @@ ARGS = ("-X", "consumer.session.timeout.ms=6000", "-X", "consumer.heartbeat.inte
         "--set", "max.inflight.messages=%d" % MAX_INFLIGHT)
 
 
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.2)
-    return pred()
-
-
 def create_topics(admin):
     topics = [NewTopic("posts", 4, 3)] + [
         NewTopic(t, 4, replica_assignment=[[OUT_BROKER]] * 4) for t in rh.OUT_TOPICS]
@@ -74,7 +65,7 @@ def create_topics(admin):
         return all(t in md.topics and len(md.topics[t].partitions) == 4 and
                    all(p.leader >= 0 for p in md.topics[t].partitions.values())
                    for t in ("posts",) + rh.OUT_TOPICS)
-    if not wait_for(ready, 60):
+    if not rh.wait_for(ready, 60):
         raise RuntimeError("topics have no leaders after 60 s")
 
 
@@ -112,37 +103,6 @@ def rss_kb(pid):
     return 0
 
 
-class Stream:
-    """The input so far: lines produced and where each landed."""
-
-    def __init__(self, earshot, bootstrap, lines):
-        self.earshot, self.bootstrap, self.lines = earshot, bootstrap, lines
-        self.positions = []
-
-    def phase(self, k, at=(), finish=None):
-        """Produces phase k's lines at RATE; calls each (share, fn) in `at`
-        once that share of the phase has been sent, then finish()."""
-        part = self.lines[k * PHASE:(k + 1) * PHASE]
-        prod = rh.Producer(self.bootstrap)
-        t0 = time.monotonic()
-        thread = prod.run_paced(part, RATE)
-        for share, fn in at:
-            wait = t0 + share * PHASE / RATE - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            fn()
-        thread.join(300)
-        self.positions += prod.positions()
-        prod.close()
-        if finish:
-            finish()
-
-    def verify(self, ck, label):
-        exp = rh.Expected(self.earshot, self.lines[:len(self.positions)])
-        return rh.collect_and_verify(ck, self.bootstrap, exp, self.positions, exact=False,
-                                     timeout=180, label=label)
-
-
 def times_output(bootstrap):
     """Counter: post id -> how many posts.enriched events carry it."""
     import json
@@ -159,10 +119,10 @@ def main():
     try:
         admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
         create_topics(admin)
-        s = Stream(earshot, cluster.bootstrap, lines)
+        s = rh.PacedStream(earshot, cluster.bootstrap, lines, PHASE, RATE)
         a = rh.Earshot(earshot, cluster.bootstrap, GROUP, wd, name="a", args=ARGS)
         runs.append(a)
-        ck.check("a: assigned 4 partitions", wait_for(lambda: "4 in total" in a.text(), 60),
+        ck.check("a: assigned 4 partitions", rh.wait_for(lambda: "4 in total" in a.text(), 60),
                  a.tail())
 
         # a. the leader of an input partition dies mid-stream, comes back.
@@ -178,7 +138,7 @@ def main():
         def restart_leader():
             # The controller moves leadership once the broker's session
             # expires (broker.session.timeout.ms, 9 s): wait for it.
-            wait_for(lambda: leaders(admin, "posts")[part] != victim, 40)
+            rh.wait_for(lambda: leaders(admin, "posts")[part] != victim, 40)
             seen["new"] = leaders(admin, "posts")[part]
             seen["down"] = a.consumed()
             cluster.restart(victim)
@@ -196,7 +156,7 @@ def main():
         b = rh.Earshot(earshot, cluster.bootstrap, GROUP, wd, name="b", args=ARGS)
         runs.append(b)
         ck.check("b: a and b split the 4 partitions",
-                 wait_for(lambda: "2 in total" in b.text() and "2 left" in a.text(), 60),
+                 rh.wait_for(lambda: "2 in total" in b.text() and "2 left" in a.text(), 60),
                  "a: %s\nb: %s" % (a.tail(6), b.tail(6)))
         history = []   # (time, committed offsets) while b is a zombie and after
         stop_watch = threading.Event()
@@ -217,7 +177,7 @@ def main():
 
         def resume_b():
             ck.check("b: while b was stopped, a took its partitions (4 in total)",
-                     wait_for(lambda: owned(a) == 4, 40), a.tail(8))
+                     rh.wait_for(lambda: owned(a) == 4, 40), a.tail(8))
             seen["resumed"] = time.monotonic()
             b.proc.send_signal(signal.SIGCONT)
             rh.log("b: SIGCONTed")
@@ -225,12 +185,12 @@ def main():
         ck.check("b: consumed before it was stopped (%r)" % seen.get("b_stopped_at"),
                  seen.get("b_stopped_at", 0) > 0, "")
         ck.check("b: the zombie learnt it lost its partitions",
-                 wait_for(lambda: "lost (session timed out?)" in b.text(), 30), b.tail(10))
+                 rh.wait_for(lambda: "lost (session timed out?)" in b.text(), 30), b.tail(10))
         # Membership from the members' own logs: Debian's confluent-kafka
         # (2.0.2) has no describe_consumer_groups, and kafka-python's
         # DescribeGroups v0 is gone from Kafka 4.
         ck.check("b: rejoined, the group's two members hold 2 + 2 partitions",
-                 wait_for(lambda: (owned(a), owned(b)) == (2, 2) and
+                 rh.wait_for(lambda: (owned(a), owned(b)) == (2, 2) and
                           "in total" in b.text().split("lost (session timed out?)")[-1], 60),
                  "a: %s\nb: %s" % (a.tail(6), b.tail(10)))
         s.verify(ck, "b (zombie member)")
@@ -271,7 +231,7 @@ def main():
         # coordinator), nothing more may be consumed.
         def paused():
             return all("(paused)" in r.text().rstrip().rsplit("\n", 1)[-1] for r in (a, b))
-        ck.check("c: both processes paused their input", wait_for(paused, 60),
+        ck.check("c: both processes paused their input", rh.wait_for(paused, 60),
                  "a: %s\nb: %s" % (a.tail(4), b.tail(4)))
         st1 = (a.consumed() + b.consumed(), time.monotonic())
         time.sleep(5)

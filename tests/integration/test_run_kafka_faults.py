@@ -33,36 +33,6 @@ GROUP = "it-kafka-faults"
 ARGS = ("-X", "consumer.session.timeout.ms=6000", "-X", "consumer.heartbeat.interval.ms=1000")
 
 
-class Stream:
-    """The input so far: lines produced and where each landed."""
-
-    def __init__(self, earshot, bootstrap, lines):
-        self.earshot, self.bootstrap, self.lines = earshot, bootstrap, lines
-        self.positions = []
-
-    def phase(self, k, at=()):
-        """Produces phase k's lines at RATE; calls each (share, fn) in `at`
-        once that share of the phase has been sent."""
-        part = self.lines[k * PHASE:(k + 1) * PHASE]
-        prod = rh.Producer(self.bootstrap)
-        t0 = time.monotonic()
-        thread = prod.run_paced(part, RATE)
-        for share, fn in at:
-            wait = t0 + share * PHASE / RATE - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            fn()
-        thread.join(300)
-        self.positions += prod.positions()
-        prod.close()
-
-    def verify(self, ck, label):
-        n = len(self.positions)
-        exp = rh.Expected(self.earshot, self.lines[:n])
-        return rh.collect_and_verify(ck, self.bootstrap, exp, self.positions, exact=False,
-                                     timeout=180, label=label)
-
-
 def main():
     earshot = sys.argv[1]
     ck = rh.Checker("test_run_kafka_faults")
@@ -72,7 +42,7 @@ def main():
     runs = []
     try:
         cluster.create_topics(partitions=4, replication=3)
-        s = Stream(earshot, cluster.bootstrap, lines)
+        s = rh.PacedStream(earshot, cluster.bootstrap, lines, PHASE, RATE)
 
         a = rh.Earshot(earshot, cluster.bootstrap, GROUP, wd, name="a", args=ARGS)
         runs.append(a)

@@ -613,6 +613,38 @@ def collect_and_verify(ck, bootstrap, exp, positions, exact, timeout=120, label=
                   input_records=read_topic(bootstrap, "posts"))
 
 
+class PacedStream:
+    """An input stream produced in phases at a fixed rate while faults are
+    injected: the lines so far and where each landed (the fault tests)."""
+
+    def __init__(self, earshot, bootstrap, lines, phase_len, rate):
+        self.earshot, self.bootstrap, self.lines = earshot, bootstrap, lines
+        self.phase_len, self.rate = phase_len, rate
+        self.positions = []
+
+    def phase(self, k, at=()):
+        """Produces phase k's lines at the rate; calls each (share, fn) in
+        `at` once that share of the phase has been sent."""
+        part = self.lines[k * self.phase_len:(k + 1) * self.phase_len]
+        prod = Producer(self.bootstrap)
+        t0 = time.monotonic()
+        thread = prod.run_paced(part, self.rate)
+        for share, fn in at:
+            wait = t0 + share * self.phase_len / self.rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            fn()
+        thread.join(300)
+        self.positions += prod.positions()
+        prod.close()
+
+    def verify(self, ck, label):
+        """Every input so far has its outputs (duplicates allowed)."""
+        exp = Expected(self.earshot, self.lines[:len(self.positions)])
+        return collect_and_verify(ck, self.bootstrap, exp, self.positions, exact=False,
+                                  timeout=180, label=label)
+
+
 def assert_committed_at_end(ck, bootstrap, group, positions, label=""):
     """The group's committed offset of every input partition equals the
     partition's end: everything consumed was committed."""
