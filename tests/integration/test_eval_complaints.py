@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-COMPLAINT_F1_FLOOR = 0.69  # measured 0.713 (rules of this commit)
+COMPLAINT_F1_FLOOR = 0.69  # measured 0.714 (rules of this commit)
 COMPLAINT_PRECISION_FLOOR = 0.81  # measured 0.837
 
 
