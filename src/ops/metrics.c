@@ -127,7 +127,7 @@ static void idmap_free(idmap *im)
     free(im->names);
     for (i = 0; i < METRICS_BRAND_KINDS; i++)
         free(im->base[i]);
-    free(im->table);
+    base_map_free(&im->index);
 }
 
 void metrics_free(metrics *m)
@@ -330,45 +330,14 @@ void metrics_rules_reloaded(metrics *m, int ok)
 /* ---------------------------------------------------------------------- */
 /* rules generations                                                       */
 
-static uint64_t hash_str(const char *s)
-{
-    return base_fnv1a(BASE_FNV_OFFSET, s, strlen(s));
-}
-
-static int idmap_grow_table(idmap *im)
-{
-    size_t cap = im->table_cap ? im->table_cap * 2 : 64;
-    uint32_t *t = calloc(cap, sizeof(*t));
-    size_t i;
-
-    if (!t)
-        return -1;
-    for (i = 0; i < im->n; i++) {
-        size_t h = (size_t)hash_str(im->names[i]) & (cap - 1);
-        while (t[h])
-            h = (h + 1) & (cap - 1);
-        t[h] = (uint32_t)i + 1;
-    }
-    free(im->table);
-    im->table = t;
-    im->table_cap = cap;
-    return 0;
-}
-
 /* The series number of id, added when new. -1 when out of memory. */
 static long idmap_intern(idmap *im, const char *id)
 {
-    size_t h;
+    size_t len = strlen(id);
+    uint32_t s = base_map_get(&im->index, id, len);
 
-    if ((im->n + 1) * 2 > im->table_cap && idmap_grow_table(im))
-        return -1;
-    h = (size_t)hash_str(id) & (im->table_cap - 1);
-    while (im->table[h]) {
-        uint32_t s = im->table[h] - 1;
-        if (strcmp(im->names[s], id) == 0)
-            return s;
-        h = (h + 1) & (im->table_cap - 1);
-    }
+    if (s != UINT32_MAX)
+        return (long)s;
     if (im->n == im->cap) {
         size_t cap = im->cap ? im->cap * 2 : 64;
         char **names = realloc(im->names, cap * sizeof(*names));
@@ -386,9 +355,12 @@ static long idmap_intern(idmap *im, const char *id)
     im->names[im->n] = strdup(id);
     if (!im->names[im->n])
         return -1;
+    if (base_map_put(&im->index, id, len, (uint32_t)im->n)) {
+        free(im->names[im->n]);
+        return -1;
+    }
     for (size_t k = 0; k < METRICS_BRAND_KINDS; k++)
         im->base[k][im->n] = 0;
-    im->table[h] = (uint32_t)im->n + 1;
     return (long)im->n++;
 }
 

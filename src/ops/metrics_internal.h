@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/base_hash.h"
 #include "ops/metrics.h"
 
 #define METRICS_MAX_SHARDS 1024
@@ -47,11 +48,9 @@ struct metrics_shard {
 };
 
 /* Interned series ids (rule ids or brand ids) -> dense series numbers, and
- * the totals of released generations per series. Open addressing, linear
- * probing, kept at most half full. */
+ * the totals of released generations per series. */
 typedef struct idmap {
-    uint32_t *table;   /* series + 1; 0 is empty */
-    size_t table_cap;  /* power of two */
+    base_map index;    /* id -> series */
     char **names;      /* by series */
     uint64_t *base[METRICS_BRAND_KINDS]; /* released totals: rules use [0];
                                             brands one per metrics_brand_kind */
