@@ -49,7 +49,7 @@ static void watch_usage(FILE *out)
         "      --baseline S       the complaint baseline's span, seconds (3600)\n"
         "      --min-count N      complaints a spike needs at least (8)\n"
         "      --factor X         complaints / max(baseline, 1) at least (3)\n"
-        "      --z X              standard scores above the baseline at least (5)\n"
+        "      --z X              standard scores above the baseline at least (6)\n"
         "      --cooldown N       windows between alerts of one spike (10)\n"
         "      --warmup N         windows a brand needs before it may alert (5)\n"
         "      --influencer N     followers that make one complaint an alert (100000)\n"

@@ -143,7 +143,7 @@ void watch_config_defaults(watch_config *cfg)
         .min_priority = 30,
         .min_count = 8,
         .factor = 3.0,
-        .z_min = 5.0,
+        .z_min = 6.0,
         .cooldown = 10,
         .warmup = 5,
         .influencer_followers = 100000,
@@ -527,10 +527,16 @@ static int window_close(watch *w, watch_brand *b, watch_window *win)
     sd = sqrt(b->var > floor_var ? b->var : floor_var);
     ratio = x / (b->mean > 1.0 ? b->mean : 1.0);
     z = (x - b->mean) / sd;
+    /* The z-score decides onset, against the brand's noise; once an
+     * episode is on, it goes on while complaints stay at factor x the
+     * baseline (which learns the new level, winsorised, within about an
+     * hour): a z bar high enough to keep noise quiet would otherwise end a
+     * sustained 10x crisis after a few windows, as the baseline's variance
+     * grows with it. */
+    int in_episode = b->last_fire != WATCH_NONE &&
+                     win->start - b->last_fire <= (int64_t)w->cfg.cooldown * W;
     if (b->learned >= w->cfg.warmup && win->complaints >= (uint64_t)w->cfg.min_count &&
-        ratio >= w->cfg.factor && z >= w->cfg.z_min) {
-        int in_episode = b->last_fire != WATCH_NONE &&
-                         win->start - b->last_fire <= (int64_t)w->cfg.cooldown * W;
+        ratio >= w->cfg.factor && (z >= w->cfg.z_min || in_episode)) {
         fire = 1;
         if (!in_episode)
             type = "spike";

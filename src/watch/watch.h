@@ -55,7 +55,7 @@ typedef struct watch_config {
     int min_priority;             /* 30: tickets = complaints + questions at or above */
     int min_count;                /* 8 complaints in the window */
     double factor;                /* 3: complaints / max(baseline, 1) */
-    double z_min;                 /* 5 */
+    double z_min;                 /* 6 */
     int cooldown;                 /* 10 windows between alerts of one episode */
     int warmup;                   /* 5 windows of a brand before it may alert */
     int64_t influencer_followers; /* 100000 */
