@@ -16,6 +16,21 @@
 
 #define WATCH_META "earshot.watch/1"
 
+/* Defaults given before the caller's properties (which win). The consumer
+ * batches its fetches like the pipeline's (issue 14): librdkafka's
+ * fetch.min.bytes of 1 has the broker answer each fetch with a message or
+ * two. Windows are a minute long, so waiting up to 100 ms for 100 kB costs
+ * nothing a reader of brand.stats can see, and an idle aggregator makes 10
+ * fetches a second per broker. The producer lingers 50 ms: records come in
+ * bursts at each close, and a checkpoint flushes anyway. */
+static const char *const wk_consumer_defaults[][2] = {
+    {"fetch.min.bytes", "100000"},
+    {"fetch.wait.max.ms", "100"},
+};
+static const char *const wk_producer_defaults[][2] = {
+    {"linger.ms", "50"},
+};
+
 /* Per assigned partition: where we are, and the lowest offset of each
  * window still needed (open, or within the replay horizon). */
 typedef struct wpart_win {
@@ -38,6 +53,8 @@ struct watch_kafka {
     wpart *parts;
     int n_parts;
     int64_t committed_through; /* closed mark of the last commit */
+    int64_t checkpoint_ms;     /* the least wall time between two commits */
+    int64_t checkpoint_wall;   /* wall_ms() of the last commit */
     int64_t restored;          /* closed mark read at assignment */
     int failed;                /* a delivery or commit failed: exit 1 */
     char failure[512];
@@ -164,21 +181,33 @@ static void wpart_positions(wrun *r, wpart *p, int64_t closed, int64_t *commit, 
     }
 }
 
-/* Windows closed: wait until every record is acknowledged, then commit. */
-static int wrun_checkpoint(wrun *r)
+/* Windows closed: wait until every record is acknowledged, then commit.
+ * Not more often than checkpoint_ms of wall time unless `now` (a stop, a
+ * revoke): a replay or a backlog closes windows far faster than once a
+ * minute, and a flush plus a synchronous commit per close (two round trips,
+ * an offsets-topic append on the broker) was most of what the aggregator
+ * cost there. Records are still produced as windows close; only the commit
+ * waits, so a crash re-emits at most checkpoint_ms more of closes. */
+static int wrun_checkpoint(wrun *r, int now)
 {
-    int64_t closed = watch_emitted_through(r->w);
+    int64_t closed, wall;
     rd_kafka_topic_partition_list_t *offs;
     rd_kafka_resp_err_t e;
     watch_stats st;
     char ts[32];
 
+    if (!r->w)
+        return 0;
+    closed = watch_emitted_through(r->w);
     /* Replaying what an earlier run emitted: nothing new to commit, and a
      * commit now would move the closed mark back. */
     if (closed == r->committed_through || closed <= r->restored)
         return 0;
-    while (rd_kafka_flush(r->producer, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-        if (atomic_load(r->stop)) {
+    wall = wall_ms();
+    if (!now && wall - r->checkpoint_wall < r->checkpoint_ms)
+        return 0;
+    while (rd_kafka_flush(r->producer, now ? 10000 : 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        if (now || atomic_load(r->stop)) {
             snprintf(r->failure, sizeof(r->failure),
                      "stopped with records unacknowledged; their windows are not committed");
             return -1;
@@ -212,6 +241,7 @@ static int wrun_checkpoint(wrun *r)
         return 0;
     }
     r->committed_through = closed;
+    r->checkpoint_wall = wall;
     r->closes++;
     wrun_progress(r);
     watch_stats_get(r->w, &st);
@@ -367,8 +397,11 @@ static void watch_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         wrun_assign(r, rk, parts);
     } else {
         /* The last commit is the state; whoever gets the partitions
-         * rebuilds from it. */
+         * rebuilds from it: make it the latest close (checkpoints are
+         * throttled), so the next owner does not emit those windows again. */
         log_info("watch: %d partition(s) revoked", parts->cnt);
+        if (!r->failed && wrun_checkpoint(r, 1))
+            r->failed = 1;
         wrun_drop(r);
         rd_kafka_assign(rk, NULL);
     }
@@ -389,7 +422,7 @@ static int wrun_message(wrun *r, rd_kafka_message_t *m)
         if (watch_source_idle(r->w, idx, 1, err, sizeof(err)))
             goto fail;
         wrun_progress(r);
-        return wrun_checkpoint(r);
+        return wrun_checkpoint(r, 0);
     }
     if (m->err) {
         log_warn("watch: consumer: %s", rd_kafka_message_errstr(m));
@@ -414,7 +447,7 @@ static int wrun_message(wrun *r, rd_kafka_message_t *m)
                       m->partition, m->offset);
         r->parts[idx].next = m->offset + 1;
     }
-    return wrun_checkpoint(r);
+    return wrun_checkpoint(r, 0);
 fail:
     if (!r->failed)
         snprintf(r->failure, sizeof(r->failure), "%s", err);
@@ -456,6 +489,7 @@ watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, ch
         goto fail;
     r->start = cfg->start;
     r->hooks = cfg->hooks;
+    r->checkpoint_ms = cfg->checkpoint_ms ? cfg->checkpoint_ms : WATCH_KAFKA_CHECKPOINT_MS;
     r->input = r->input_s = strdup(cfg->input);
     r->stats_topic = r->stats_s = strdup(cfg->stats_topic);
     r->alerts_topic = r->alerts_s = strdup(cfg->alerts_topic);
@@ -471,9 +505,16 @@ watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, ch
         conf_set(cconf, "enable.auto.commit", "false", err, err_size) ||
         conf_set(cconf, "enable.partition.eof", "true", err, err_size) ||
         conf_set(cconf, "auto.offset.reset", "earliest", err, err_size) ||
-        conf_set(pconf, "acks", "all", err, err_size) ||
-        conf_set(pconf, "linger.ms", "5", err, err_size))
+        conf_set(pconf, "acks", "all", err, err_size))
         goto fail;
+    for (size_t i = 0; i < sizeof(wk_consumer_defaults) / sizeof(*wk_consumer_defaults); i++)
+        if (conf_set(cconf, wk_consumer_defaults[i][0], wk_consumer_defaults[i][1], err,
+                     err_size))
+            goto fail;
+    for (size_t i = 0; i < sizeof(wk_producer_defaults) / sizeof(*wk_producer_defaults); i++)
+        if (conf_set(pconf, wk_producer_defaults[i][0], wk_producer_defaults[i][1], err,
+                     err_size))
+            goto fail;
     for (size_t i = 0; i < cfg->n_props; i++) {
         const char *name = cfg->prop_names[i], *value = cfg->prop_values[i];
         if (!strncmp(name, "consumer.", 9)) {
@@ -533,19 +574,32 @@ fail:
 int watch_kafka_run(watch_kafka *r, atomic_int *stop)
 {
     r->stop = stop;
+    unsigned n = 0;
+
     while (!atomic_load(stop) && !r->failed) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, 200);
-        rd_kafka_poll(r->producer, 0);
-        if (!m)
+        /* Delivery reports (only failures matter to us) every 64 messages
+         * or when idle, not a lock round per message; flush serves them too. */
+        if (!m || (++n & 63) == 0)
+            rd_kafka_poll(r->producer, 0);
+        if (!m) {
+            /* Nothing new: a close that waited for the interval is due. */
+            if (wrun_checkpoint(r, 0))
+                break;
             continue;
+        }
         if (wrun_message(r, m)) {
             rd_kafka_message_destroy(m);
             break;
         }
         rd_kafka_message_destroy(m);
     }
-    /* Influencer alerts may be in flight; windows still open are rebuilt by
-     * the next run from the committed replay offsets. */
+    /* A clean stop commits the latest close (checkpoints are throttled), so
+     * a restart emits none of those windows again. Influencer alerts may be
+     * in flight; windows still open are rebuilt by the next run from the
+     * committed replay offsets. */
+    if (!r->failed && wrun_checkpoint(r, 1))
+        r->failed = 1;
     rd_kafka_flush(r->producer, 10000);
     return r->failed ? -1 : 0;
 }
