@@ -40,6 +40,7 @@ typedef struct wpart_win {
 typedef struct wpart {
     int32_t partition;
     int64_t next; /* the offset after the last one read */
+    int at_end;   /* reported its end, nothing read since */
     wpart_win *win;
     size_t n_win, cap_win;
 } wpart;
@@ -62,6 +63,7 @@ struct watch_kafka {
     atomic_uint_fast64_t events_read; /* read by other threads */
     watch_kafka_start start;
     watch_kafka_hooks hooks;
+    int exit_at_end;
     atomic_int *stop;
     char *input_s, *stats_s, *alerts_s;
 };
@@ -419,6 +421,7 @@ static int wrun_message(wrun *r, rd_kafka_message_t *m)
         return 0;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         r->parts[idx].next = m->offset;
+        r->parts[idx].at_end = 1;
         if (watch_source_idle(r->w, idx, 1, err, sizeof(err)))
             goto fail;
         wrun_progress(r);
@@ -446,6 +449,7 @@ static int wrun_message(wrun *r, rd_kafka_message_t *m)
             log_debug("watch: %s [%d] offset %" PRId64 ": not an enriched event", r->input,
                       m->partition, m->offset);
         r->parts[idx].next = m->offset + 1;
+        r->parts[idx].at_end = 0;
     }
     return wrun_checkpoint(r, 0);
 fail:
@@ -490,6 +494,7 @@ watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, ch
     r->start = cfg->start;
     r->hooks = cfg->hooks;
     r->checkpoint_ms = cfg->checkpoint_ms ? cfg->checkpoint_ms : WATCH_KAFKA_CHECKPOINT_MS;
+    r->exit_at_end = cfg->exit_at_end;
     r->input = r->input_s = strdup(cfg->input);
     r->stats_topic = r->stats_s = strdup(cfg->stats_topic);
     r->alerts_topic = r->alerts_s = strdup(cfg->alerts_topic);
@@ -571,6 +576,16 @@ fail:
     return NULL;
 }
 
+static int wrun_all_at_end(const wrun *r)
+{
+    if (!r->w || r->n_parts == 0)
+        return 0;
+    for (int i = 0; i < r->n_parts; i++)
+        if (!r->parts[i].at_end)
+            return 0;
+    return 1;
+}
+
 int watch_kafka_run(watch_kafka *r, atomic_int *stop)
 {
     r->stop = stop;
@@ -593,6 +608,8 @@ int watch_kafka_run(watch_kafka *r, atomic_int *stop)
             break;
         }
         rd_kafka_message_destroy(m);
+        if (r->exit_at_end && wrun_all_at_end(r))
+            break;
     }
     /* A clean stop commits the latest close (checkpoints are throttled), so
      * a restart emits none of those windows again. Influencer alerts may be

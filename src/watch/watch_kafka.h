@@ -83,6 +83,10 @@ typedef struct watch_kafka_config {
     /* The least wall time between two commits; 0: WATCH_KAFKA_CHECKPOINT_MS,
      * < 0: commit at every close. */
     int64_t checkpoint_ms;
+    /* Stop cleanly (as if *stop were set) once every assigned partition has
+     * reported its end with no message after it: `earshot watch
+     * --exit-at-end`. Never with no partition assigned. */
+    int exit_at_end;
     /* librdkafka properties "NAME" = "VALUE" for both clients; a "consumer."
      * or "producer." prefix sends one to that client only. */
     const char *const *prop_names, *const *prop_values;
