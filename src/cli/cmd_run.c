@@ -235,6 +235,12 @@ static int run_watch_start(run_watch *rw, const config *cfg, char *err, size_t e
         snprintf(group, sizeof(group), "%s.watch", cfg->group_id);
     watch_config_defaults(&wc.wcfg);
     wc.wcfg.min_priority = (int)cfg->tickets_min_priority;
+    wc.wcfg.min_count = (int)cfg->watch_spike_min_count;
+    wc.wcfg.factor = cfg->watch_spike_factor;
+    wc.wcfg.z_min = cfg->watch_spike_z;
+    wc.wcfg.cooldown = (int)cfg->watch_spike_cooldown;
+    wc.wcfg.warmup = (int)cfg->watch_spike_warmup;
+    wc.wcfg.influencer_followers = cfg->watch_influencer_followers;
     /* The aggregator's consumer batches its fetches like the pipeline's
      * (consumer.fetch.min.bytes): librdkafka's default of 1 answers each
      * fetch with a message or two, the broker's cost issue 14 measured.
