@@ -4,11 +4,16 @@
 #include "watch/watch_kafka.h"
 #include "base/base_buf.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -64,6 +69,7 @@ struct watch_kafka {
     watch_kafka_start start;
     watch_kafka_hooks hooks;
     int exit_at_end;
+    int nice;
     atomic_int *stop;
     char *input_s, *stats_s, *alerts_s;
 };
@@ -459,6 +465,15 @@ fail:
     return -1;
 }
 
+/* Lowers the calling thread's priority (Linux: nice is per thread). Best
+ * effort: an aggregator at normal priority still works. */
+static void wk_nice(int nice)
+{
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice))
+        log_warn("watch: cannot lower the aggregator's priority to nice %d: %s", nice,
+                 strerror(errno));
+}
+
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
                     size_t err_size)
 {
@@ -468,6 +483,31 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
         return -1;
     }
     return 0;
+}
+
+/* Both clients, made on the calling thread after lowering its priority to
+ * `nice` (> 0). Each conf is consumed (set to NULL) when its client is made. */
+typedef struct wk_clients {
+    rd_kafka_conf_t *cconf, *pconf;
+    int nice;
+    rd_kafka_t *consumer, *producer;
+    char *err;
+    size_t err_size;
+} wk_clients;
+
+static void *wk_clients_new(void *opaque)
+{
+    wk_clients *c = opaque;
+
+    if (c->nice > 0)
+        wk_nice(c->nice);
+    if (!(c->producer = rd_kafka_new(RD_KAFKA_PRODUCER, c->pconf, c->err, c->err_size)))
+        return NULL;
+    c->pconf = NULL;
+    if (!(c->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, c->cconf, c->err, c->err_size)))
+        return NULL;
+    c->cconf = NULL;
+    return NULL;
 }
 
 watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, char *err,
@@ -549,12 +589,27 @@ watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, ch
     rd_kafka_conf_set_rebalance_cb(cconf, watch_rebalance_cb);
 
     *usage_error = 0;
-    if (!(r->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, err_size)))
-        goto fail;
-    pconf = NULL;
-    if (!(r->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, err, err_size)))
-        goto fail;
-    cconf = NULL;
+    {
+        wk_clients cl = {cconf, pconf, cfg->nice, NULL, NULL, err, err_size};
+        pthread_t th;
+        /* On a thread of their own when niced: librdkafka's threads take
+         * the nice value of the thread that creates them (Linux: per
+         * thread), and those that connect to brokers later are created by
+         * its own main thread. */
+        if (cfg->nice > 0 && !pthread_create(&th, NULL, wk_clients_new, &cl)) {
+            pthread_join(th, NULL);
+        } else {
+            cl.nice = 0; /* never the caller's own thread */
+            wk_clients_new(&cl);
+        }
+        r->producer = cl.producer;
+        r->consumer = cl.consumer;
+        pconf = cl.pconf;
+        cconf = cl.cconf;
+        r->nice = cfg->nice;
+        if (!r->producer || !r->consumer)
+            goto fail;
+    }
     rd_kafka_poll_set_consumer(r->consumer);
     topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, r->input, RD_KAFKA_PARTITION_UA);
@@ -590,6 +645,9 @@ int watch_kafka_run(watch_kafka *r, atomic_int *stop)
 {
     r->stop = stop;
     unsigned n = 0;
+
+    if (r->nice > 0)
+        wk_nice(r->nice);
 
     while (!atomic_load(stop) && !r->failed) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, 200);

@@ -87,6 +87,11 @@ typedef struct watch_kafka_config {
      * reported its end with no message after it: `earshot watch
      * --exit-at-end`. Never with no partition assigned. */
     int exit_at_end;
+    /* > 0: the aggregator's threads (its own, librdkafka's of both clients)
+     * run at this nice value, below the pipeline's beside it: on a busy
+     * machine it takes the idle moments and lags a little, not the
+     * pipeline's cores. 0: unchanged (`earshot watch`: nice the process). */
+    int nice;
     /* librdkafka properties "NAME" = "VALUE" for both clients; a "consumer."
      * or "producer." prefix sends one to that client only. */
     const char *const *prop_names, *const *prop_values;
