@@ -203,8 +203,9 @@ static void *run_watch_main(void *opaque)
 
 #define WATCH_FETCH_WAIT_MS 100
 /* The aggregator's threads run below the pipeline's (watch_kafka.h): on two
- * shared cores at nice 0 it cost the pipeline 10-20% of its throughput for
- * ~4% of its CPU (bench/e2e.py --agg-only, README "Cost of the aggregation"). */
+ * shared cores at nice 0 it cost the pipeline 11-20% of its throughput in
+ * one session for ~4% of its CPU; at nice 10, on / off 0.94-1.26
+ * (bench/e2e.py --agg-only, README "Cost of the aggregation"). */
 #define WATCH_NICE 10
 
 static int run_watch_start(run_watch *rw, const config *cfg, char *err, size_t err_size)
