@@ -724,7 +724,8 @@ def agg_alone(earshot, broker, bpid, prefix, n_enriched):
     r = {"ok": proc.returncode == 0, "seconds": round(wall, 3)}
     if proc.returncode:
         r["error"] = f"exit {proc.returncode}: " + err.decode(errors="replace")[-300:]
-    m = re.findall(r"stopped \(clean\): events (\d+)", err.decode(errors="replace"))
+    m = re.findall(r"stopped \(clean\): .* (\d+) event\(s\) read",
+                   err.decode(errors="replace"))
     r["events"] = int(m[-1]) if m else None
     if r["events"] is not None and r["events"] != n_enriched:
         r["ok"] = False

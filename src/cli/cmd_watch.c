@@ -189,9 +189,9 @@ int cmd_watch(int argc, char **argv)
     } else {
         uint64_t st, al, ck;
         watch_kafka_counts(wk, &st, &al, &ck);
-        log_info("watch: stopped (clean): events %" PRIu64 ", stats %" PRIu64
-                 ", alerts %" PRIu64 ", %" PRIu64 " checkpoint(s)",
-                 watch_kafka_events_read(wk), st, al, ck);
+        log_info("watch: stopped (clean): stats %" PRIu64 ", alerts %" PRIu64
+                 ", %" PRIu64 " checkpoint(s), %" PRIu64 " event(s) read",
+                 st, al, ck, watch_kafka_events_read(wk));
         rc = 0;
     }
 done:
