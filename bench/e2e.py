@@ -699,8 +699,11 @@ def agg_alone(earshot, broker, bpid, prefix, n_enriched):
     """The aggregator alone: `earshot watch --exit-at-end` over an "off"
     run's enriched topic (the same events the in-run aggregator reads), as
     its own process, so its CPU is its own and not a difference of two noisy
-    drains. CPU from os.wait4 (start-up and group join included, ~10 ms);
-    the broker's CPU over the same run. None when this earshot has no
+    drains. Its CPU (the reaped child's rusage) includes start-up, the group
+    join and the wait until every partition has reported its end: ~10 ms on
+    real Kafka, but 4-5 s of mostly idle librdkafka threads on the embedded
+    broker (0.1 s of CPU), so only a long drain's figure means anything. The
+    broker's CPU over the same run. None when this earshot has no
     --exit-at-end."""
     help_ = subprocess.run([earshot, "watch", "--help"], capture_output=True, text=True).stdout
     if "--exit-at-end" not in help_:
