@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -663,27 +664,131 @@ def agg_topics(mode, i):
     return p, [f"{p}.{k}" for k in ("enriched", "tickets", "rejected", "stats", "alerts")]
 
 
+AGG_PAIRS = 4           # off/on pairs on real Kafka (2 with --quick)
+AGG_POSTS = 1000000     # posts per drain on real Kafka (the shared input with --quick)
+
+
+def agg_broker_pid(args, broker):
+    """The broker's process (the JVM of scripts/kafka's node 1, or `earshot
+    broker`), whose CPU the aggregator's fetches and commits add to; for one
+    given with --bootstrap, --broker-pid or None."""
+    if args.broker_pid:
+        return args.broker_pid
+    if broker.proc:
+        return broker.proc.pid
+    if broker.dir:
+        try:
+            with open(os.path.join(broker.dir, "node-1", "pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def agg_summary(rows, n_in, key):
+    """Median and range of one mode's runs."""
+    v = sorted(r[key] for r in rows if r.get(key) is not None)
+    if not v:
+        return None
+    return {"median": v[len(v) // 2] if len(v) % 2 else round((v[len(v) // 2 - 1] +
+                                                               v[len(v) // 2]) / 2, 3),
+            "min": v[0], "max": v[-1], "all": v}
+
+
+def agg_alone(earshot, broker, bpid, prefix, n_enriched):
+    """The aggregator alone: `earshot watch --exit-at-end` over an "off"
+    run's enriched topic (the same events the in-run aggregator reads), as
+    its own process, so its CPU is its own and not a difference of two noisy
+    drains. Its CPU (the reaped child's rusage) includes start-up, the group
+    join and the wait until every partition has reported its end: ~10 ms on
+    real Kafka, but 4-5 s of mostly idle librdkafka threads on the embedded
+    broker (0.1 s of CPU), so only a long drain's figure means anything. The
+    broker's CPU over the same run. None when this earshot has no
+    --exit-at-end."""
+    help_ = subprocess.run([earshot, "watch", "--help"], capture_output=True, text=True).stdout
+    if "--exit-at-end" not in help_:
+        return None
+    cmd = [earshot, "watch", "-b", broker.bootstrap, "-g", prefix + ".alone", "--input",
+           prefix + ".enriched", "--stats", prefix + ".stats", "--alerts", prefix + ".alerts",
+           "--exit-at-end"]
+    log(f"aggregator alone: {' '.join(cmd)}")
+    b0 = cpu_s(bpid) if bpid else None
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return {"ok": False, "error": "timed out after 300 s"}
+    wall = time.perf_counter() - t0
+    b1 = cpu_s(bpid) if bpid else None
+    # communicate() reaped it: the children's rusage holds its CPU.
+    r = {"ok": proc.returncode == 0, "seconds": round(wall, 3)}
+    if proc.returncode:
+        r["error"] = f"exit {proc.returncode}: " + err.decode(errors="replace")[-300:]
+    m = re.findall(r"stopped \(clean\): .* (\d+) event\(s\) read",
+                   err.decode(errors="replace"))
+    r["events"] = int(m[-1]) if m else None
+    if r["events"] is not None and r["events"] != n_enriched:
+        r["ok"] = False
+        r["error"] = f"read {r['events']} events, expected {n_enriched}"
+    if b0 is not None:
+        r["broker_cpu_s"] = round(b1 - b0, 3)
+    return r
+
+
 def agg_cost(args, res, earshot, label, rules, kept, broker, watch, inp, n_in, workdir):
     """The cost of the in-run care aggregator (issue 10: < 5% of end-to-end
     throughput): the same drain of the same preloaded posts by `earshot run`
-    with watch.enabled=false and with it on (the default), alternated,
-    `repeats` times each on fresh topics and groups.
+    with watch.enabled=false and with it on (the default), in pairs on fresh
+    topics and groups, the order alternated (off-on, on-off, ...) so that a
+    machine that speeds up or slows down during the stage favours neither.
+
+    Long drains: on real Kafka its own input of AGG_POSTS posts (--agg-posts;
+    the corpus cycled, so the aggregator also meets redelivered ids), so a
+    drain lasts ~10 s and the fixed parts (the aggregator's group join, its
+    last fetch wait) are a small share of it; 2-3 s drains could not resolve
+    5% on a shared 2-core machine.
 
     Fair to both: the clock starts at the pipeline's own assignment line in
     both runs, and the "on" run is done only when the pipeline's outputs are
     all acknowledged AND the aggregator (its own group on topic.enriched,
     asynchronous) has read every enriched event, which earshot reports on
     /api/watch; both runs have the HTTP endpoint on (metrics.listen), so its
-    cost is in both. CPU seconds are the process's user + system time over
-    the same span. Reported per mode: the median run's posts/s and CPU
-    seconds; cost_pct = 100 x (1 - posts/s on / posts/s off) and cpu_pct =
-    100 x (CPU on / CPU off - 1)."""
-    repeats = 2 if args.quick else 3
+    cost is in both. The "on" run's pipeline-only rate (outputs acknowledged,
+    aggregator still reading) is reported too, as pipeline_posts_per_s.
+
+    Measured both ways, per run: posts/s, and CPU per post over the same
+    span: earshot's process (user + system) and the broker's process (the
+    aggregator's fetches, produces and commits are broker work, and the
+    broker shares the cores). Reported: per mode the median and range; per
+    pair the ratios on/off (a pair's two runs are adjacent in time); cost_pct
+    = 100 x (1 - median pair throughput ratio), cpu_pct = 100 x (median pair
+    CPU ratio - 1), for earshot and earshot + broker.
+
+    And the other way ("alone"): after each "off" run, `earshot watch
+    --exit-at-end` reads that run's enriched topic as its own process
+    (agg_alone); its CPU over the off run's CPU is the share the aggregator
+    adds, without subtracting two drains that vary by +-10% on a shared
+    machine."""
+    quick = args.quick or broker.kind != "kafka"
+    pairs = args.agg_pairs or (2 if args.quick else 3 if broker.kind != "kafka" else AGG_PAIRS)
+    n_agg = args.agg_posts or (n_in if quick else AGG_POSTS)
+    if n_agg != n_in:
+        inp = "bench.agg.in"
+        kept, n_in = preload(broker, broker.bootstrap, inp, args.corpus, n_agg, args.partitions,
+                             workdir)
+        log(f"aggregation cost: {n_in} posts retained on {inp}")
+    bpid = agg_broker_pid(args, broker)
     exp = oracle(earshot, rules, kept, {"all_posts": False, "ticket_min_priority": 30})
     total = sum(exp.values())
-    out = {"rules": label, "posts": n_in, "expected": exp, "repeats": repeats, "runs": []}
-    for i in range(repeats):
-        for mode in ("off", "on"):
+    out = {"rules": label, "posts": n_in, "expected": exp, "pairs": pairs,
+           "order": "alternated: off-on, on-off, ...", "runs": []}
+    if bpid is None:
+        out["note"] = "broker CPU not measured (--bootstrap without --broker-pid)"
+    for i in range(pairs):
+        for mode in (("off", "on") if i % 2 == 0 else ("on", "off")):
             prefix, topics = agg_topics(mode, i)
             broker.create(topics, args.partitions)
             cfg = os.path.join(workdir, f"agg-{mode}{i}.conf")
@@ -696,22 +801,29 @@ def agg_cost(args, res, earshot, label, rules, kept, broker, watch, inp, n_in, w
             outs = topics[:3]
             watch.mark(*outs)
             port = []
+            seen = {}
 
-            def on_line(line, port=port):
+            def on_line(line, port=port, seen=seen):
                 m = METRICS_PORT.search(line)
                 if m and not port:
                     port.append(int(m.group(1)))
-
-            seen = {}
+                # The broker's CPU counts from the same instant as earshot's.
+                if "b0" not in seen and PIPELINE_ASSIGNED.search(line) and bpid:
+                    seen["b0"] = cpu_s(bpid)
 
             def poll(outs=outs, port=port, mode=mode, seen=seen):
                 c = watch.count(*outs)
+                if c >= total:
+                    seen.setdefault("pipeline_done", time.perf_counter())
+                    if bpid and "b1" not in seen and mode == "off":
+                        seen["b1"] = cpu_s(bpid)
                 if c < total or mode == "off":
                     return c + (exp["enriched"] if c >= total else 0)
-                seen.setdefault("pipeline_done", time.perf_counter())
                 n = watch_events_read(port[0]) if port else 0
+                if n >= exp["enriched"] and bpid and "b1" not in seen:
+                    seen["b1"] = cpu_s(bpid)
                 return total + min(n, exp["enriched"])
-            r = drain(f"earshot[{label}, aggregator {mode}]",
+            r = drain(f"earshot[{label}, aggregator {mode}, pair {i}]",
                       [earshot, "run", "-c", cfg, "-b", broker.bootstrap, "--rules", rules],
                       poll, total + exp["enriched"], n_in, 300, ready_re=PIPELINE_ASSIGNED,
                       on_line=on_line)
@@ -721,38 +833,112 @@ def agg_cost(args, res, earshot, label, rules, kept, broker, watch, inp, n_in, w
                 r["error"] = f"counts differ: got {got}, expected {exp}"
             r["got"] = got
             r["mode"] = mode
-            if "pipeline_done" in seen and r.get("seconds"):
-                # How long the "on" run waited for the aggregator after the
-                # pipeline's outputs were all acknowledged.
-                r["aggregator_tail_s"] = round(r["done_at"] - seen["pipeline_done"], 3)
+            r["pair"] = i
+            if "pipeline_done" in seen and r.get("seconds") and r.get("done_at"):
+                span = r["seconds"] - (r["done_at"] - seen["pipeline_done"])
+                r["pipeline_posts_per_s"] = round(n_in / span, 1) if span > 0 else None
+                if mode == "on":
+                    # How long the "on" run waited for the aggregator after
+                    # the pipeline's outputs were all acknowledged.
+                    r["aggregator_tail_s"] = round(r["done_at"] - seen["pipeline_done"], 3)
             r.pop("done_at", None)
+            if r.get("cpu_s") is not None:
+                r["cpu_us_per_post"] = round(1e6 * r["cpu_s"] / n_in, 3)
+            if "b0" in seen and "b1" in seen:
+                r["broker_cpu_s"] = round(seen["b1"] - seen["b0"], 3)
+                r["broker_cpu_us_per_post"] = round(1e6 * r["broker_cpu_s"] / n_in, 3)
+                if r.get("cpu_s") is not None:
+                    r["total_cpu_us_per_post"] = round(r["cpu_us_per_post"] +
+                                                      r["broker_cpu_us_per_post"], 3)
             if r.get("aggregator_tail_s") is not None:
                 log(f"  the aggregator finished {r['aggregator_tail_s']} s after the pipeline")
+            log(f"  CPU {r.get('cpu_us_per_post')} us/post (earshot), "
+                f"{r.get('broker_cpu_us_per_post')} us/post (broker)")
+            if mode == "off" and r["ok"]:
+                ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                alone = agg_alone(earshot, broker, bpid, prefix, exp["enriched"])
+                ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if alone is not None:
+                    alone["cpu_s"] = round(ru1.ru_utime + ru1.ru_stime - ru0.ru_utime -
+                                           ru0.ru_stime, 3)
+                    alone["cpu_us_per_event"] = round(1e6 * alone["cpu_s"] /
+                                                      max(1, exp["enriched"]), 2)
+                    if r.get("cpu_s"):
+                        # The share of this off run's own CPU the aggregator
+                        # would have added: the cost measured the other way.
+                        alone["share_of_pipeline_cpu_pct"] = round(
+                            100 * alone["cpu_s"] / r["cpu_s"], 2)
+                        if alone.get("broker_cpu_s") is not None and \
+                                r.get("broker_cpu_s") is not None:
+                            alone["share_of_pipeline_and_broker_cpu_pct"] = round(
+                                100 * (alone["cpu_s"] + alone["broker_cpu_s"]) /
+                                (r["cpu_s"] + r["broker_cpu_s"]), 2)
+                    log(f"  aggregator alone: {alone}")
+                    r["aggregator_alone"] = alone
             out["runs"].append(r)
+    good = [r for r in out["runs"] if r["ok"] and not r.get("partial")
+            and r.get("cpu_s") is not None]
     for mode in ("off", "on"):
-        rows = sorted((r for r in out["runs"] if r["mode"] == mode and r["ok"]
-                       and not r.get("partial") and r.get("cpu_s") is not None),
-                      key=lambda r: r["posts_per_s"])
-        if len(rows) < repeats:
-            out["error"] = f"{repeats - len(rows)} {mode} run(s) failed or were not timed"
-        if rows:
-            mid = rows[len(rows) // 2]
-            out[mode] = {"posts_per_s": mid["posts_per_s"], "seconds": mid["seconds"],
-                         "cpu_s": mid["cpu_s"],
-                         "cpu_us_per_post": round(1e6 * mid["cpu_s"] / n_in, 2),
-                         "posts_per_s_all": [r["posts_per_s"] for r in rows],
-                         "cpu_s_all": sorted(r["cpu_s"] for r in rows)}
+        rows = [r for r in good if r["mode"] == mode]
+        if len(rows) < pairs:
+            out["error"] = f"{pairs - len(rows)} {mode} run(s) failed or were not timed"
+        if not rows:
+            continue
+        pps = agg_summary(rows, n_in, "posts_per_s")
+        cpu = agg_summary(rows, n_in, "cpu_s")
+        out[mode] = {"posts_per_s": pps["median"], "posts_per_s_all": pps["all"],
+                     "cpu_s": cpu["median"], "cpu_s_all": cpu["all"],
+                     "cpu_us_per_post": round(1e6 * cpu["median"] / n_in, 3)}
+        for key in ("pipeline_posts_per_s", "broker_cpu_us_per_post", "total_cpu_us_per_post",
+                    "seconds"):
+            sm = agg_summary(rows, n_in, key)
+            if sm:
+                out[mode][key] = sm["median"]
+                out[mode][key + "_all"] = sm["all"]
+    # Per pair: the two runs next to each other in time.
+    ratios = {"posts_per_s": [], "pipeline_posts_per_s": [], "cpu_s": [],
+              "total_cpu_us_per_post": []}
+    for i in range(pairs):
+        pr = {r["mode"]: r for r in good if r["pair"] == i}
+        if "on" not in pr or "off" not in pr:
+            continue
+        for key in ratios:
+            a, b = pr["on"].get(key), pr["off"].get(key)
+            if a and b:
+                ratios[key].append(round(a / b, 4))
+    out["pair_ratios_on_off"] = {k: sorted(v) for k, v in ratios.items()}
+    alone = [r["aggregator_alone"] for r in good if r.get("aggregator_alone", {}).get("ok")]
+    if alone:
+        out["alone"] = {}
+        for key in ("cpu_s", "cpu_us_per_event", "share_of_pipeline_cpu_pct",
+                    "share_of_pipeline_and_broker_cpu_pct", "broker_cpu_s", "seconds"):
+            sm = agg_summary(alone, n_in, key)
+            if sm:
+                out["alone"][key] = sm["median"]
+                out["alone"][key + "_all"] = sm["all"]
+    med = {k: (agg_summary([{"x": x} for x in v], n_in, "x") or {}).get("median")
+           for k, v in ratios.items()}
+    if med["posts_per_s"]:
+        out["cost_pct"] = round(100 * (1 - med["posts_per_s"]), 1)
+        out["cost_pct_range"] = [round(100 * (1 - max(ratios["posts_per_s"])), 1),
+                                 round(100 * (1 - min(ratios["posts_per_s"])), 1)]
+    if med["pipeline_posts_per_s"]:
+        out["pipeline_cost_pct"] = round(100 * (1 - med["pipeline_posts_per_s"]), 1)
+    if med["cpu_s"]:
+        out["cpu_pct"] = round(100 * (med["cpu_s"] - 1), 1)
+        out["cpu_pct_range"] = [round(100 * (min(ratios["cpu_s"]) - 1), 1),
+                                round(100 * (max(ratios["cpu_s"]) - 1), 1)]
+    if med["total_cpu_us_per_post"]:
+        out["cpu_with_broker_pct"] = round(100 * (med["total_cpu_us_per_post"] - 1), 1)
     if out.get("off") and out.get("on"):
-        off, on = out["off"], out["on"]
-        out["cost_pct"] = round(100 * (1 - on["posts_per_s"] / off["posts_per_s"]), 1)
-        cpu_off = off["cpu_s_all"][len(off["cpu_s_all"]) // 2]
-        cpu_on = on["cpu_s_all"][len(on["cpu_s_all"]) // 2]
-        out["cpu_pct"] = round(100 * (cpu_on / cpu_off - 1), 1)
-        out["cpu_us_per_enriched"] = round(1e6 * (cpu_on - cpu_off) / max(1, exp["enriched"]), 1)
-    log(f"aggregation cost [{label}]: off {out.get('off')}, on {out.get('on')}: "
-        f"throughput -{out.get('cost_pct')}%, CPU +{out.get('cpu_pct')}%")
+        out["cpu_us_per_enriched"] = round(
+            1e6 * (out["on"]["cpu_s"] - out["off"]["cpu_s"]) / max(1, exp["enriched"]), 2)
+    log(f"aggregation cost [{label}], {n_in} posts, {pairs} pairs: off {out.get('off')}, "
+        f"on {out.get('on')}: throughput -{out.get('cost_pct')}% "
+        f"(pairs {out.get('cost_pct_range')}), earshot CPU +{out.get('cpu_pct')}% "
+        f"(pairs {out.get('cpu_pct_range')}), with the broker +{out.get('cpu_with_broker_pct')}%; "
+        f"alone {out.get('alone')}")
     res["aggregation"] = out
-
 
 
 def streams_jar():
@@ -837,6 +1023,16 @@ def main():
                     help="skip the aggregation-cost drains (watch.enabled off vs on)")
     ap.add_argument("--agg-only", action="store_true",
                     help="only the preload and the aggregation-cost drains")
+    ap.add_argument("--broker-pid", type=int,
+                    help="with --bootstrap: the broker's process, whose CPU the "
+                    "aggregation-cost drains report")
+    ap.add_argument("--agg-pairs", type=int,
+                    help=f"off/on pairs of the aggregation-cost drains (default {AGG_PAIRS} on "
+                    "Kafka, 2 with --quick, 3 on the embedded broker)")
+    ap.add_argument("--agg-posts", type=int,
+                    help=f"posts per aggregation-cost drain, preloaded to their own topic "
+                    f"(default {AGG_POSTS} on Kafka; the shared input with --quick or on the "
+                    "embedded broker)")
     ap.add_argument("--latency-only", action="store_true",
                     help="only the latency stage (no preload, no drains)")
     ap.add_argument("--rates", help="offered posts/s of the latency stage, e.g. 1000,5000,20000 "
@@ -870,7 +1066,8 @@ def main():
             f"{p}.{k}" for p in ["bench.lat", "bench.lat0"] + [f"bench.{x}.{label}" for label, _ in sets
                                                  for x in ("es", "st", "py")]
             for k in ("enriched", "tickets", "rejected")] + [
-            t for i in range(3) for m in ("off", "on") for t in agg_topics(m, i)[1]]
+            t for i in range(max(3, args.agg_pairs or 0)) for m in ("off", "on")
+            for t in agg_topics(m, i)[1]]
         broker = Broker(args.broker, earshot, args.partitions, workdir, args.bootstrap, topics)
         res["bootstrap"] = broker.bootstrap
         if args.latency_only:
@@ -885,6 +1082,8 @@ def main():
             max_posts = min(6000 * args.partitions, 50000)
         else:
             max_posts = 60000 if args.quick else 200000
+            if args.agg_only and not args.quick:
+                max_posts = args.agg_posts or AGG_POSTS  # agg_cost's own, not twice
         inp = "bench.in"
         kept, n_in = preload(broker, broker.bootstrap, inp, args.corpus, max_posts,
                              args.partitions, workdir)

@@ -202,6 +202,11 @@ static void *run_watch_main(void *opaque)
 }
 
 #define WATCH_FETCH_WAIT_MS 100
+/* The aggregator's threads run below the pipeline's (watch_kafka.h): on two
+ * shared cores at nice 0 it cost the pipeline 11-20% of its throughput in
+ * one session for ~4% of its CPU; at nice 10, on / off 0.94-1.26
+ * (bench/e2e.py --agg-only, README "Cost of the aggregation"). */
+#define WATCH_NICE 10
 
 static int run_watch_start(run_watch *rw, const config *cfg, char *err, size_t err_size)
 {
@@ -221,6 +226,7 @@ static int run_watch_start(run_watch *rw, const config *cfg, char *err, size_t e
                      ? WATCH_KAFKA_START_EARLIEST
                      : WATCH_KAFKA_START_RECENT,
         .hooks = {run_watch_record, run_watch_ticket, run_watch_progress, rw},
+        .nice = WATCH_NICE,
     };
     int usage_error = 0;
 
@@ -235,6 +241,12 @@ static int run_watch_start(run_watch *rw, const config *cfg, char *err, size_t e
         snprintf(group, sizeof(group), "%s.watch", cfg->group_id);
     watch_config_defaults(&wc.wcfg);
     wc.wcfg.min_priority = (int)cfg->tickets_min_priority;
+    wc.wcfg.min_count = (int)cfg->watch_spike_min_count;
+    wc.wcfg.factor = cfg->watch_spike_factor;
+    wc.wcfg.z_min = cfg->watch_spike_z;
+    wc.wcfg.cooldown = (int)cfg->watch_spike_cooldown;
+    wc.wcfg.warmup = (int)cfg->watch_spike_warmup;
+    wc.wcfg.influencer_followers = cfg->watch_influencer_followers;
     /* The aggregator's consumer batches its fetches like the pipeline's
      * (consumer.fetch.min.bytes): librdkafka's default of 1 answers each
      * fetch with a message or two, the broker's cost issue 14 measured.

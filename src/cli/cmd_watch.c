@@ -32,7 +32,7 @@ static void watch_usage(FILE *out)
         "                     [--alerts TOPIC] [--window S] [--lateness S] [--baseline S]\n"
         "                     [--min-count N] [--factor X] [--z X] [--cooldown N]\n"
         "                     [--warmup N] [--influencer N] [--min-priority N]\n"
-        "                     [--replay S] [-X prop=val ...]\n"
+        "                     [--replay S] [--exit-at-end] [-X prop=val ...]\n"
         "\n"
         "Reads enriched events, counts them per brand in tumbling windows and produces\n"
         "one stats record per brand and window with activity, plus complaint spike and\n"
@@ -55,6 +55,8 @@ static void watch_usage(FILE *out)
         "      --influencer N     followers that make one complaint an alert (100000)\n"
         "      --min-priority N   priority that makes a complaint/question a ticket (30)\n"
         "      --replay S         history re-read on restart, seconds (4 x baseline)\n"
+        "      --exit-at-end      stop (cleanly, committing) once every assigned partition\n"
+        "                         has been read to its end: re-aggregate a topic, then exit\n"
         "  -X PROP=VALUE          librdkafka property for both clients (prefix consumer.\n"
         "                         or producer. for one)\n"
         "\n"
@@ -91,6 +93,7 @@ int cmd_watch(int argc, char **argv)
         {"warmup", required_argument, NULL, 'W'},   {"influencer", required_argument, NULL, 'I'},
         {"min-priority", required_argument, NULL, 'p'},
         {"replay", required_argument, NULL, 'r'},   {"help", no_argument, NULL, 'h'},
+        {"exit-at-end", no_argument, NULL, 'e'},
         {NULL, 0, NULL, 0},
     };
     watch_kafka_config wc = {.group = "earshot-watch", .input = "posts.enriched",
@@ -131,6 +134,7 @@ int cmd_watch(int argc, char **argv)
         case 'I': if (cli_parse_size(optarg, 1, (size_t)1 << 40, &n)) bad = "--influencer"; else wc.wcfg.influencer_followers = (int64_t)n; break;
         case 'f': if (parse_double(optarg, &wc.wcfg.factor)) bad = "--factor"; break;
         case 'z': if (parse_double(optarg, &wc.wcfg.z_min)) bad = "--z"; break;
+        case 'e': wc.exit_at_end = 1; break;
         case 'X': {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg) {
@@ -186,7 +190,8 @@ int cmd_watch(int argc, char **argv)
         uint64_t st, al, ck;
         watch_kafka_counts(wk, &st, &al, &ck);
         log_info("watch: stopped (clean): stats %" PRIu64 ", alerts %" PRIu64
-                 ", %" PRIu64 " checkpoint(s)", st, al, ck);
+                 ", %" PRIu64 " checkpoint(s), %" PRIu64 " event(s) read",
+                 st, al, ck, watch_kafka_events_read(wk));
         rc = 0;
     }
 done:

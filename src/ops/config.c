@@ -33,6 +33,7 @@ typedef enum config_type {
     CONFIG_LEVEL,   /* int: log_level */
     CONFIG_TARGETS, /* char *, parsed into targets */
     CONFIG_SERIES,  /* char *, checked by metrics_rule_series_parse */
+    CONFIG_FLOAT,   /* double in [min, max], finite */
 } config_type;
 
 typedef struct config_def {
@@ -79,6 +80,27 @@ static const config_def config_defs[] = {
      "and consumer group on topic.enriched; false when it runs apart or not at all."},
     {"watch.group.id", CONFIG_STR, OFF(watch_group_id), "", 0, 0, NULL,
      "The in-run aggregator's consumer group; empty = group.id + \".watch\"."},
+    /* The spike rule's knobs, as `earshot watch` has them (--min-count ...);
+     * the defaults are watch_config_defaults' (README, "Care intelligence"). */
+    {"watch.spike.min_count", CONFIG_INT, OFF(watch_spike_min_count), "8", 1, 1000000, NULL,
+     "In-run aggregator: complaints a brand's window needs at least to be a spike "
+     "(earshot watch --min-count)."},
+    {"watch.spike.factor", CONFIG_FLOAT, OFF(watch_spike_factor), "3", 1, 1000000, NULL,
+     "In-run aggregator: a spike's complaints / max(baseline, 1) at least "
+     "(earshot watch --factor)."},
+    {"watch.spike.z", CONFIG_FLOAT, OFF(watch_spike_z), "5", 0, 1000000, NULL,
+     "In-run aggregator: standard scores above the baseline a spike needs at least "
+     "(earshot watch --z)."},
+    {"watch.spike.cooldown", CONFIG_INT, OFF(watch_spike_cooldown), "10", 1, 100000, NULL,
+     "In-run aggregator: windows between two alerts of one spike; a spike that lasts "
+     "is one alert plus an update per this many windows (earshot watch --cooldown)."},
+    {"watch.spike.warmup", CONFIG_INT, OFF(watch_spike_warmup), "5", 0, 100000, NULL,
+     "In-run aggregator: windows of a brand's history before it may alert "
+     "(earshot watch --warmup)."},
+    {"watch.influencer.followers", CONFIG_INT, OFF(watch_influencer_followers), "100000", 1,
+     (int64_t)1 << 40, NULL,
+     "In-run aggregator: followers that make one complaint an influencer alert "
+     "(earshot watch --influencer)."},
     {"route.enriched.all", CONFIG_BOOL, OFF(route_enriched_all), "false", 0, 0, NULL,
      "true: every classified post goes to topic.enriched, not only brand mentions."},
     {"tickets.min_priority", CONFIG_INT, OFF(tickets_min_priority), "30", 0, 100, NULL,
@@ -365,6 +387,19 @@ static int config_set_def(config *c, const config_def *d, const char *value,
             return -1;
         }
         *(int64_t *)(base + d->offset) = v;
+        return 0;
+    }
+    case CONFIG_FLOAT: {
+        char *end;
+        double v;
+        errno = 0;
+        v = strtod(value, &end);
+        if (end == value || *end || errno || !(v >= (double)d->min && v <= (double)d->max)) {
+            config_err(err, err_size, origin, "'%s' must be a number %lld..%lld, got '%s'",
+                       d->name, (long long)d->min, (long long)d->max, value);
+            return -1;
+        }
+        *(double *)(base + d->offset) = v;
         return 0;
     }
     case CONFIG_BOOL:
@@ -696,6 +731,7 @@ static const char *config_type_name(const config_def *d)
     case CONFIG_LEVEL: return "enum";
     case CONFIG_TARGETS: return "targets";
     case CONFIG_SERIES: return "series";
+    case CONFIG_FLOAT: return "number";
     }
     return "?";
 }
@@ -709,7 +745,7 @@ void config_print_reference(FILE *out)
     for (size_t i = 0; i < N_DEFS; i++) {
         const config_def *d = &config_defs[i];
         fprintf(out, "%s (%s", d->name, config_type_name(d));
-        if (d->type == CONFIG_INT)
+        if (d->type == CONFIG_INT || d->type == CONFIG_FLOAT)
             fprintf(out, " %lld..%lld", (long long)d->min, (long long)d->max);
         else if (d->choices)
             fprintf(out, ": %s", d->choices);
@@ -730,6 +766,7 @@ void config_print(const config *c, FILE *out)
         case CONFIG_TARGETS:
         case CONFIG_SERIES: fprintf(out, "%s\n", *(char *const *)slot); break;
         case CONFIG_INT: fprintf(out, "%lld\n", (long long)*(const int64_t *)slot); break;
+        case CONFIG_FLOAT: fprintf(out, "%.15g\n", *(const double *)slot); break;
         case CONFIG_BOOL: fprintf(out, "%s\n", *(const int *)slot ? "true" : "false"); break;
         case CONFIG_ENUM:
         case CONFIG_LEVEL: {

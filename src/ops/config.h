@@ -62,6 +62,12 @@ typedef struct config {
     char *topic_alerts;
     int watch_enabled;
     char *watch_group_id;         /* empty: group_id + ".watch" */
+    int64_t watch_spike_min_count; /* the in-run aggregator's spike rule (watch.h) */
+    double watch_spike_factor;
+    double watch_spike_z;
+    int64_t watch_spike_cooldown;
+    int64_t watch_spike_warmup;
+    int64_t watch_influencer_followers;
     int route_enriched_all;
     int64_t tickets_min_priority;
     int64_t tickets_max_age;      /* seconds; 0: no limit */

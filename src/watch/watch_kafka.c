@@ -4,17 +4,37 @@
 #include "watch/watch_kafka.h"
 #include "base/base_buf.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "ops/log.h"
 
 #define WATCH_META "earshot.watch/1"
+
+/* Defaults given before the caller's properties (which win). The consumer
+ * batches its fetches like the pipeline's (issue 14): librdkafka's
+ * fetch.min.bytes of 1 has the broker answer each fetch with a message or
+ * two. Windows are a minute long, so waiting up to 100 ms for 100 kB costs
+ * nothing a reader of brand.stats can see, and an idle aggregator makes 10
+ * fetches a second per broker. The producer lingers 50 ms: records come in
+ * bursts at each close, and a checkpoint flushes anyway. */
+static const char *const wk_consumer_defaults[][2] = {
+    {"fetch.min.bytes", "100000"},
+    {"fetch.wait.max.ms", "100"},
+};
+static const char *const wk_producer_defaults[][2] = {
+    {"linger.ms", "50"},
+};
 
 /* Per assigned partition: where we are, and the lowest offset of each
  * window still needed (open, or within the replay horizon). */
@@ -25,6 +45,7 @@ typedef struct wpart_win {
 typedef struct wpart {
     int32_t partition;
     int64_t next; /* the offset after the last one read */
+    int at_end;   /* reported its end, nothing read since */
     wpart_win *win;
     size_t n_win, cap_win;
 } wpart;
@@ -38,6 +59,8 @@ struct watch_kafka {
     wpart *parts;
     int n_parts;
     int64_t committed_through; /* closed mark of the last commit */
+    int64_t checkpoint_ms;     /* the least wall time between two commits */
+    int64_t checkpoint_wall;   /* wall_ms() of the last commit */
     int64_t restored;          /* closed mark read at assignment */
     int failed;                /* a delivery or commit failed: exit 1 */
     char failure[512];
@@ -45,6 +68,8 @@ struct watch_kafka {
     atomic_uint_fast64_t events_read; /* read by other threads */
     watch_kafka_start start;
     watch_kafka_hooks hooks;
+    int exit_at_end;
+    int nice;
     atomic_int *stop;
     char *input_s, *stats_s, *alerts_s;
 };
@@ -164,21 +189,33 @@ static void wpart_positions(wrun *r, wpart *p, int64_t closed, int64_t *commit, 
     }
 }
 
-/* Windows closed: wait until every record is acknowledged, then commit. */
-static int wrun_checkpoint(wrun *r)
+/* Windows closed: wait until every record is acknowledged, then commit.
+ * Not more often than checkpoint_ms of wall time unless `now` (a stop, a
+ * revoke): a replay or a backlog closes windows far faster than once a
+ * minute, and a flush plus a synchronous commit per close (two round trips,
+ * an offsets-topic append on the broker) was most of what the aggregator
+ * cost there. Records are still produced as windows close; only the commit
+ * waits, so a crash re-emits at most checkpoint_ms more of closes. */
+static int wrun_checkpoint(wrun *r, int now)
 {
-    int64_t closed = watch_emitted_through(r->w);
+    int64_t closed, wall;
     rd_kafka_topic_partition_list_t *offs;
     rd_kafka_resp_err_t e;
     watch_stats st;
     char ts[32];
 
+    if (!r->w)
+        return 0;
+    closed = watch_emitted_through(r->w);
     /* Replaying what an earlier run emitted: nothing new to commit, and a
      * commit now would move the closed mark back. */
     if (closed == r->committed_through || closed <= r->restored)
         return 0;
-    while (rd_kafka_flush(r->producer, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-        if (atomic_load(r->stop)) {
+    wall = wall_ms();
+    if (!now && wall - r->checkpoint_wall < r->checkpoint_ms)
+        return 0;
+    while (rd_kafka_flush(r->producer, now ? 10000 : 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        if (now || atomic_load(r->stop)) {
             snprintf(r->failure, sizeof(r->failure),
                      "stopped with records unacknowledged; their windows are not committed");
             return -1;
@@ -212,6 +249,7 @@ static int wrun_checkpoint(wrun *r)
         return 0;
     }
     r->committed_through = closed;
+    r->checkpoint_wall = wall;
     r->closes++;
     wrun_progress(r);
     watch_stats_get(r->w, &st);
@@ -367,8 +405,11 @@ static void watch_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         wrun_assign(r, rk, parts);
     } else {
         /* The last commit is the state; whoever gets the partitions
-         * rebuilds from it. */
+         * rebuilds from it: make it the latest close (checkpoints are
+         * throttled), so the next owner does not emit those windows again. */
         log_info("watch: %d partition(s) revoked", parts->cnt);
+        if (!r->failed && wrun_checkpoint(r, 1))
+            r->failed = 1;
         wrun_drop(r);
         rd_kafka_assign(rk, NULL);
     }
@@ -386,10 +427,11 @@ static int wrun_message(wrun *r, rd_kafka_message_t *m)
         return 0;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         r->parts[idx].next = m->offset;
+        r->parts[idx].at_end = 1;
         if (watch_source_idle(r->w, idx, 1, err, sizeof(err)))
             goto fail;
         wrun_progress(r);
-        return wrun_checkpoint(r);
+        return wrun_checkpoint(r, 0);
     }
     if (m->err) {
         log_warn("watch: consumer: %s", rd_kafka_message_errstr(m));
@@ -413,13 +455,23 @@ static int wrun_message(wrun *r, rd_kafka_message_t *m)
             log_debug("watch: %s [%d] offset %" PRId64 ": not an enriched event", r->input,
                       m->partition, m->offset);
         r->parts[idx].next = m->offset + 1;
+        r->parts[idx].at_end = 0;
     }
-    return wrun_checkpoint(r);
+    return wrun_checkpoint(r, 0);
 fail:
     if (!r->failed)
         snprintf(r->failure, sizeof(r->failure), "%s", err);
     r->failed = 1;
     return -1;
+}
+
+/* Lowers the calling thread's priority (Linux: nice is per thread). Best
+ * effort: an aggregator at normal priority still works. */
+static void wk_nice(int nice)
+{
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice))
+        log_warn("watch: cannot lower the aggregator's priority to nice %d: %s", nice,
+                 strerror(errno));
 }
 
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
@@ -431,6 +483,31 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
         return -1;
     }
     return 0;
+}
+
+/* Both clients, made on the calling thread after lowering its priority to
+ * `nice` (> 0). Each conf is consumed (set to NULL) when its client is made. */
+typedef struct wk_clients {
+    rd_kafka_conf_t *cconf, *pconf;
+    int nice;
+    rd_kafka_t *consumer, *producer;
+    char *err;
+    size_t err_size;
+} wk_clients;
+
+static void *wk_clients_new(void *opaque)
+{
+    wk_clients *c = opaque;
+
+    if (c->nice > 0)
+        wk_nice(c->nice);
+    if (!(c->producer = rd_kafka_new(RD_KAFKA_PRODUCER, c->pconf, c->err, c->err_size)))
+        return NULL;
+    c->pconf = NULL;
+    if (!(c->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, c->cconf, c->err, c->err_size)))
+        return NULL;
+    c->cconf = NULL;
+    return NULL;
 }
 
 watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, char *err,
@@ -456,6 +533,8 @@ watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, ch
         goto fail;
     r->start = cfg->start;
     r->hooks = cfg->hooks;
+    r->checkpoint_ms = cfg->checkpoint_ms ? cfg->checkpoint_ms : WATCH_KAFKA_CHECKPOINT_MS;
+    r->exit_at_end = cfg->exit_at_end;
     r->input = r->input_s = strdup(cfg->input);
     r->stats_topic = r->stats_s = strdup(cfg->stats_topic);
     r->alerts_topic = r->alerts_s = strdup(cfg->alerts_topic);
@@ -471,9 +550,16 @@ watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, ch
         conf_set(cconf, "enable.auto.commit", "false", err, err_size) ||
         conf_set(cconf, "enable.partition.eof", "true", err, err_size) ||
         conf_set(cconf, "auto.offset.reset", "earliest", err, err_size) ||
-        conf_set(pconf, "acks", "all", err, err_size) ||
-        conf_set(pconf, "linger.ms", "5", err, err_size))
+        conf_set(pconf, "acks", "all", err, err_size))
         goto fail;
+    for (size_t i = 0; i < sizeof(wk_consumer_defaults) / sizeof(*wk_consumer_defaults); i++)
+        if (conf_set(cconf, wk_consumer_defaults[i][0], wk_consumer_defaults[i][1], err,
+                     err_size))
+            goto fail;
+    for (size_t i = 0; i < sizeof(wk_producer_defaults) / sizeof(*wk_producer_defaults); i++)
+        if (conf_set(pconf, wk_producer_defaults[i][0], wk_producer_defaults[i][1], err,
+                     err_size))
+            goto fail;
     for (size_t i = 0; i < cfg->n_props; i++) {
         const char *name = cfg->prop_names[i], *value = cfg->prop_values[i];
         if (!strncmp(name, "consumer.", 9)) {
@@ -503,12 +589,27 @@ watch_kafka *watch_kafka_new(const watch_kafka_config *cfg, int *usage_error, ch
     rd_kafka_conf_set_rebalance_cb(cconf, watch_rebalance_cb);
 
     *usage_error = 0;
-    if (!(r->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, err_size)))
-        goto fail;
-    pconf = NULL;
-    if (!(r->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, err, err_size)))
-        goto fail;
-    cconf = NULL;
+    {
+        wk_clients cl = {cconf, pconf, cfg->nice, NULL, NULL, err, err_size};
+        pthread_t th;
+        /* On a thread of their own when niced: librdkafka's threads take
+         * the nice value of the thread that creates them (Linux: per
+         * thread), and those that connect to brokers later are created by
+         * its own main thread. */
+        if (cfg->nice > 0 && !pthread_create(&th, NULL, wk_clients_new, &cl)) {
+            pthread_join(th, NULL);
+        } else {
+            cl.nice = 0; /* never the caller's own thread */
+            wk_clients_new(&cl);
+        }
+        r->producer = cl.producer;
+        r->consumer = cl.consumer;
+        pconf = cl.pconf;
+        cconf = cl.cconf;
+        r->nice = cfg->nice;
+        if (!r->producer || !r->consumer)
+            goto fail;
+    }
     rd_kafka_poll_set_consumer(r->consumer);
     topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, r->input, RD_KAFKA_PARTITION_UA);
@@ -530,22 +631,50 @@ fail:
     return NULL;
 }
 
+static int wrun_all_at_end(const wrun *r)
+{
+    if (!r->w || r->n_parts == 0)
+        return 0;
+    for (int i = 0; i < r->n_parts; i++)
+        if (!r->parts[i].at_end)
+            return 0;
+    return 1;
+}
+
 int watch_kafka_run(watch_kafka *r, atomic_int *stop)
 {
     r->stop = stop;
+    unsigned n = 0;
+
+    if (r->nice > 0)
+        wk_nice(r->nice);
+
     while (!atomic_load(stop) && !r->failed) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, 200);
-        rd_kafka_poll(r->producer, 0);
-        if (!m)
+        /* Delivery reports (only failures matter to us) every 64 messages
+         * or when idle, not a lock round per message; flush serves them too. */
+        if (!m || (++n & 63) == 0)
+            rd_kafka_poll(r->producer, 0);
+        if (!m) {
+            /* Nothing new: a close that waited for the interval is due. */
+            if (wrun_checkpoint(r, 0))
+                break;
             continue;
+        }
         if (wrun_message(r, m)) {
             rd_kafka_message_destroy(m);
             break;
         }
         rd_kafka_message_destroy(m);
+        if (r->exit_at_end && wrun_all_at_end(r))
+            break;
     }
-    /* Influencer alerts may be in flight; windows still open are rebuilt by
-     * the next run from the committed replay offsets. */
+    /* A clean stop commits the latest close (checkpoints are throttled), so
+     * a restart emits none of those windows again. Influencer alerts may be
+     * in flight; windows still open are rebuilt by the next run from the
+     * committed replay offsets. */
+    if (!r->failed && wrun_checkpoint(r, 1))
+        r->failed = 1;
     rd_kafka_flush(r->producer, 10000);
     return r->failed ? -1 : 0;
 }

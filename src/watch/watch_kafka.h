@@ -5,9 +5,10 @@
  * `earshot watch` runs one on the main thread; `earshot run` runs one on a
  * thread of its own beside the pipeline (README, "Care intelligence").
  *
- * Offsets and restarts. Each time windows close, the records are flushed
- * (every one acknowledged), then every assigned partition is committed
- * synchronously with:
+ * Offsets and restarts. Records are produced as windows close. After a
+ * close, at most once per checkpoint_ms of wall time and always at a clean
+ * stop or a revoke, the records are flushed (every one acknowledged), then
+ * every assigned partition is committed synchronously with:
  *   offset   the lowest offset still in an open window (else the next one to
  *            read): nothing not yet reflected in an acknowledged record is
  *            ever committed past;
@@ -25,13 +26,19 @@
  * windows the watermark could not have closed before now (a partition with
  * no offset for that time, e.g. on librdkafka's mock cluster, which cannot
  * look up by time, is read from its start, as quietly). On revoke the
- * aggregator is dropped; the last commit is the state.
+ * latest close is committed and the aggregator dropped; the last commit is
+ * the state.
  *
  * Thread-safety: one thread per watch_kafka (the rebalance callback runs
  * inside the consumer poll on it); the hooks run on that thread. `stop` may
  * be set from any thread or a signal handler.
- * Cost: watch.h's (one simdjson parse per event) plus a synchronous commit
- * per close (once a window, typically a minute).
+ * Cost: watch.h's (one simdjson parse per event) plus librdkafka's per
+ * message; a flush and a synchronous commit per close in steady state (once
+ * a window, typically a minute), at most one per checkpoint_ms while a
+ * backlog or a replay closes windows faster. The consumer batches fetches
+ * (fetch.min.bytes 100 kB, fetch.wait.max.ms 100, unless the caller's
+ * properties say otherwise), so the broker answers a few large fetches, not
+ * one per message. Measured in README, "Cost of the aggregation".
  */
 #ifndef EARSHOT_WATCH_KAFKA_H
 #define EARSHOT_WATCH_KAFKA_H
@@ -60,6 +67,11 @@ typedef struct watch_kafka_hooks {
     void *opaque;
 } watch_kafka_hooks;
 
+/* A second: a minute's windows close once a minute, so in steady state every
+ * close is committed as it happens; a replay or backlog commits once a
+ * second instead of once per window. */
+#define WATCH_KAFKA_CHECKPOINT_MS 1000
+
 typedef struct watch_kafka_config {
     const char *brokers;
     const char *group;        /* consumer group */
@@ -68,6 +80,18 @@ typedef struct watch_kafka_config {
     watch_config wcfg;
     int64_t replay_ms;        /* < 0: 4 x baseline */
     watch_kafka_start start;
+    /* The least wall time between two commits; 0: WATCH_KAFKA_CHECKPOINT_MS,
+     * < 0: commit at every close. */
+    int64_t checkpoint_ms;
+    /* Stop cleanly (as if *stop were set) once every assigned partition has
+     * reported its end with no message after it: `earshot watch
+     * --exit-at-end`. Never with no partition assigned. */
+    int exit_at_end;
+    /* > 0: the aggregator's threads (its own, librdkafka's of both clients)
+     * run at this nice value, below the pipeline's beside it: on a busy
+     * machine it takes the idle moments and lags a little, not the
+     * pipeline's cores. 0: unchanged (`earshot watch`: nice the process). */
+    int nice;
     /* librdkafka properties "NAME" = "VALUE" for both clients; a "consumer."
      * or "producer." prefix sends one to that client only. */
     const char *const *prop_names, *const *prop_values;

@@ -111,6 +111,27 @@ static void test_time(void **state)
     assert_string_equal(buf, "2024-05-01T12:01:01Z");
     assert_int_equal(watch_parse_time("2024-05-01 12:00:00", &ms), -1);
     assert_int_equal(watch_parse_time(NULL, &ms), -1);
+    /* Leap day, leap second, the epoch and before it. */
+    assert_int_equal(watch_parse_time("2024-02-29T23:59:60Z", &ms), 0);
+    assert_int_equal(ms, 1709251200000);
+    assert_int_equal(watch_parse_time("1970-01-01T00:00:00Z", &ms), 0);
+    assert_int_equal(ms, 0);
+    assert_int_equal(watch_parse_time("1969-12-31T23:59:59Z", &ms), 0);
+    assert_int_equal(ms, -1000);
+    /* Each field out of range, a sign or a space in a field, a wrong
+     * separator, a missing Z, fractional seconds: not a time. */
+    static const char *const bad[] = {
+        "2024-13-01T12:00:00Z", "2024-00-01T12:00:00Z", "2024-05-32T12:00:00Z",
+        "2024-05-00T12:00:00Z", "2024-05-01T24:00:00Z", "2024-05-01T12:60:00Z",
+        "2024-05-01T12:00:61Z", "2024-05-01T12:00: 5Z", "2024-05-01T12:00:+5Z",
+        "+024-05-01T12:00:00Z", "2024/05/01T12:00:00Z", "2024-05-01T12:00:00+",
+        "2024-05-01T12:00:00.000Z", "2024-05-01T12:00:00", "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        ms = 42;
+        assert_int_equal(watch_parse_time(bad[i], &ms), -1);
+        assert_int_equal(ms, 42);
+    }
 }
 
 static void test_window_counts_exact(void **state)
