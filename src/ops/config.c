@@ -88,8 +88,9 @@ static const config_def config_defs[] = {
     {"watch.spike.factor", CONFIG_FLOAT, OFF(watch_spike_factor), "3", 1, 1000000, NULL,
      "In-run aggregator: a spike's complaints / max(baseline, 1) at least "
      "(earshot watch --factor)."},
-    {"watch.spike.z", CONFIG_FLOAT, OFF(watch_spike_z), "5", 0, 1000000, NULL,
-     "In-run aggregator: standard scores above the baseline a spike needs at least "
+    {"watch.spike.z", CONFIG_FLOAT, OFF(watch_spike_z), "6", 0, 1000000, NULL,
+     "In-run aggregator: standard scores above the baseline a spike needs at least to "
+     "start an episode "
      "(earshot watch --z)."},
     {"watch.spike.cooldown", CONFIG_INT, OFF(watch_spike_cooldown), "10", 1, 100000, NULL,
      "In-run aggregator: windows between two alerts of one spike; a spike that lasts "
