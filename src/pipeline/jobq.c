@@ -91,9 +91,9 @@ ledger_job *jobq_take(jobq *q)
         if (!q->head)
             q->tail = NULL;
         last->next = NULL;
-        /* More left than this share: the next waiting worker takes it
-         * rather than waiting for this one to come back. */
-        if (q->head)
+        /* More left than one worker should take on alone: the next
+         * waiting worker helps rather than waiting for this one. */
+        if (q->n >= JOBQ_WAKE_JOBS)
             pthread_cond_signal(&q->cond);
     }
     pthread_mutex_unlock(&q->lock);

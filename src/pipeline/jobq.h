@@ -13,8 +13,9 @@
  * post, CPU that the broker on the same cores was short of (issue 14). Now
  * a run wakes one worker per JOBQ_WAKE_JOBS jobs (at most all of them), a
  * worker takes up to JOBQ_TAKE_MAX jobs in one lock, and one that leaves
- * jobs behind wakes the next. The price: a run of up to JOBQ_TAKE_MAX posts
- * is classified by one thread (100-300 us) while another could have helped.
+ * JOBQ_WAKE_JOBS or more behind wakes the next. The price: a run of up to
+ * JOBQ_WAKE_JOBS posts is classified by one thread (up to ~0.6 ms) while
+ * another core could have helped.
  *
  * Closing: after jobq_close workers drain what is queued and then get NULL;
  * with discard they get NULL at once and what was queued is finished
@@ -35,8 +36,8 @@
 #include "pipeline/ledger.h"
 
 /* Jobs a woken worker is expected to get through before another is woken
- * (~100-300 us of classification and produce). */
-#define JOBQ_WAKE_JOBS 32
+ * (~5 us each with its produce: a run of 128 is ~0.6 ms on one thread). */
+#define JOBQ_WAKE_JOBS 128
 /* The largest share one take hands a worker. */
 #define JOBQ_TAKE_MAX 32
 
