@@ -406,6 +406,10 @@ def earshot_config(path, prefix, inp, group):
 
 WARM_S = 1.5
 LAT_RATES = (1000, 5000, 20000)
+# --latency-dump DIR: every timed post's (sent, latency, before-produce) in
+# ms, in send order, one file per system and rate, for finding where a tail
+# sits in time (a stall, a periodic task) rather than only how long it is.
+LAT_DUMP = None
 LAT_WARM_UP_S = 3
 
 
@@ -545,6 +549,12 @@ def latency_one(name, cmd, broker, inp, out, posts, rates, seconds, ready_re=ASS
             p.flush(10)
             time.sleep(2)
             got = [(arrived[k], t) for k, t in sent.items() if k in arrived]
+            if LAT_DUMP:
+                with open(os.path.join(LAT_DUMP, f"{name}-{rate}-{int(time.time())}.tsv"),
+                          "w") as f:
+                    for a, t in sorted(got, key=lambda x: x[1]):
+                        f.write(f"{t * 1000:.3f}\t{(a[0] - t) * 1000:.3f}\t"
+                                f"{(a[1] - t) * 1000 if a[1] is not None else -1:.3f}\n")
             lat = sorted((a[0] - t) * 1000 for a, t in got)
             before = sorted((a[1] - t) * 1000 for a, t in got if a[1] is not None)
             after = sorted((a[0] - a[1]) * 1000 for a, _ in got if a[1] is not None)
@@ -568,6 +578,10 @@ def latency_one(name, cmd, broker, inp, out, posts, rates, seconds, ready_re=ASS
                 f"{r['cpu_pct']}% CPU; before produce p50 {sp.get('before_p50')} "
                 f"p99 {sp.get('before_p99')}, after p50 {sp.get('after_p50')} "
                 f"p99 {sp.get('after_p99')} ms")
+            # Per post, for latency()'s same-posts comparison; dropped there.
+            r["_by_key"] = {k: ((arrived[k][0] - t) * 1000,
+                                (arrived[k][1] - t) * 1000 if arrived[k][1] is not None
+                                else None) for k, t in sent.items() if k in arrived}
             res[rate] = r
     finally:
         stop.set()
@@ -581,16 +595,39 @@ def latency_one(name, cmd, broker, inp, out, posts, rates, seconds, ready_re=ASS
     return res
 
 
+def same_posts(mine, theirs):
+    """Percentiles of `mine` (a latency_one row) over the posts `theirs`
+    timed: earshot times only the posts it routes (brand mentions, ~5.6% of
+    this corpus), the passthrough every post, so their p99s rest on 20x
+    different sample counts; this compares the same posts."""
+    keys = [k for k in theirs.get("_by_key", {}) if k in mine.get("_by_key", {})]
+    lat = sorted(mine["_by_key"][k][0] for k in keys)
+    before = sorted(mine["_by_key"][k][1] for k in keys if mine["_by_key"][k][1] is not None)
+    if not lat:
+        return None
+    out = {"samples": len(lat), "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
+           "p999": pct(lat, 0.999), "max": round(lat[-1], 2)}
+    if before:
+        out["before_p99"] = pct(before, 0.99)
+    return out
+
+
 def latency(earshot, passthrough, broker, rules, corpus, rates, seconds, workdir, partitions,
-            extra=(), prefix="bench.lat"):
+            extra=(), prefix="bench.lat", passthrough_first=False, watch_off=False):
     """Send-to-arrival latency of earshot and of the passthrough, same run.
 
     Each runs idle on fresh topics while a producer offers posts at each
     rate of `rates`; a post's send time is matched by id to the arrival of
     its event (earshot: posts.enriched; passthrough: its copy). Only posts
-    whose event earshot routes count for earshot (brand mentions, ~28% of
-    the corpus). Returns the earshot row at 5,000/s (or the first rate)
-    with p50/p99/p999/max, and "by_rate": [{rate, earshot, passthrough}]."""
+    whose event earshot routes count for earshot (brand mentions, ~5.6% of
+    the corpus); the passthrough's row also gives its percentiles over those
+    same posts ("same_posts"). The systems run one after the other on one
+    broker, and the first pays what a broker still warms up at each new
+    rate: passthrough_first swaps the order (latency_stage alternates it).
+    watch_off: earshot runs a second time with watch.enabled=false
+    ("earshot_nowatch"), the in-run aggregator's share of the latency.
+    Returns the earshot row at 5,000/s (or the first rate) with
+    p50/p99/p999/max, and "by_rate": [{rate, earshot, passthrough, ...}]."""
     tag = f"{int(time.time() * 1000)}"
     with open(corpus, "rb") as f:
         posts = []
@@ -608,18 +645,41 @@ def latency(earshot, passthrough, broker, rules, corpus, rates, seconds, workdir
     broker.create(topics, partitions)
     cfg = os.path.join(workdir, f"{prefix}.conf")
     earshot_config(cfg, f"{prefix}.{tag}", inp, f"{prefix}.{tag}")
-    out["earshot"] = latency_one(
-        "earshot", [earshot, "run", "-c", cfg, "-b", broker.bootstrap, "--rules", rules]
-        + list(extra), broker, inp, f"{prefix}.{tag}.enriched", posts, rates, seconds)
-    if passthrough:
+
+    def run_earshot(name, sub, more):
+        t = f"{prefix}.{sub}{tag}"
+        if sub:
+            broker.create([f"{t}.in"] + [f"{t}.{k}" for k in ("enriched", "tickets",
+                                                              "rejected")], partitions)
+            earshot_config(cfg, t, f"{t}.in", t)
+        out[name] = latency_one(
+            name, [earshot, "run", "-c", cfg, "-b", broker.bootstrap, "--rules", rules]
+            + list(extra) + more, broker, f"{t}.in" if sub else inp, f"{t}.enriched", posts,
+            rates, seconds)
+
+    def run_passthrough():
         pin, pout = f"{prefix}.pt.{tag}.in", f"{prefix}.pt.{tag}.out"
         broker.create([pin, pout], partitions)
         out["passthrough"] = latency_one(
             "passthrough", [passthrough, "-b", broker.bootstrap, "-i", pin, "-o", pout,
                             "-n", str(10 ** 9), "-g", f"{prefix}.pt.{tag}"],
             broker, pin, pout, posts, rates, seconds)
+    if passthrough and passthrough_first:
+        run_passthrough()
+    run_earshot("earshot", "", [])
+    if watch_off:
+        run_earshot("earshot_nowatch", "nw.", ["--set", "watch.enabled=false"])
+    if passthrough and not passthrough_first:
+        run_passthrough()
+    for r in rates:
+        if "passthrough" in out:
+            pt = out["passthrough"][r]
+            pt["same_posts"] = same_posts(pt, out["earshot"][r])
+        for rows in out.values():
+            rows[r].pop("_by_key", None)
     head = 5000 if 5000 in rates else rates[0]
     res = dict(out["earshot"][head])
+    res["order"] = ["passthrough", "earshot"] if passthrough_first else ["earshot", "passthrough"]
     res["extra_args"] = list(extra)
     res["by_rate"] = [{"rate": r, **{k: v[r] for k, v in out.items()}} for r in rates]
     return res
@@ -973,7 +1033,8 @@ def latency_stage(args, res, earshot, passthrough, broker, sets, workdir):
         log(f"latency: run {i + 1} of {args.latency_repeats}")
         runs.append(latency(earshot, passthrough if os.access(passthrough, os.X_OK)
                             else None, broker, lat_rules, args.corpus, rates,
-                            args.latency_seconds, workdir, args.partitions, extra))
+                            args.latency_seconds, workdir, args.partitions, extra,
+                            passthrough_first=i % 2 == 1, watch_off=args.latency_watch_off))
     res["latency_ms"] = latency_ranges(runs)
     res["latency_ms"]["rules"] = "10000" if dict(sets).get("10000") else sets[0][0]
 
@@ -990,7 +1051,7 @@ def latency_ranges(runs):
     ranges = []
     for i, row in enumerate(runs[0]["by_rate"]):
         out = {"rate": row["rate"]}
-        for who in ("earshot", "passthrough"):
+        for who in ("earshot", "earshot_nowatch", "passthrough"):
             rows = [r["by_rate"][i].get(who) or {} for r in runs]
             if not any(rows):
                 continue
@@ -1001,6 +1062,20 @@ def latency_ranges(runs):
             for q in ("before_p99", "after_p99"):
                 vals = [x["split"][q] for x in rows if (x.get("split") or {}).get(q) is not None]
                 span[q] = [min(vals), max(vals)] if vals else None
+            for q in ("p99", "before_p99"):
+                vals = [x["same_posts"][q] for x in rows
+                        if (x.get("same_posts") or {}).get(q) is not None]
+                if vals:
+                    span[f"same_posts_{q}"] = [min(vals), max(vals)]
+            # The target is per run (earshot within 10 ms of the passthrough
+            # it ran beside), not range against range.
+            if who == "earshot":
+                gaps = [x["p99"] - (r["by_rate"][i].get("passthrough") or {})["p99"]
+                        for x, r in zip(rows, runs)
+                        if x.get("p99") is not None
+                        and (r["by_rate"][i].get("passthrough") or {}).get("p99") is not None]
+                if gaps:
+                    span["p99_minus_passthrough"] = [round(min(gaps), 2), round(max(gaps), 2)]
             out[who] = span
         ranges.append(out)
     res["range_by_rate"] = ranges
@@ -1042,10 +1117,18 @@ def main():
     ap.add_argument("--latency-repeats", type=int, default=3,
                     help="latency runs (fresh topics and processes each); percentiles are "
                     "reported as the range over them")
+    ap.add_argument("--latency-watch-off", action="store_true",
+                    help="also time earshot with watch.enabled=false (the in-run aggregator's "
+                    "share of the latency)")
+    ap.add_argument("--latency-dump", metavar="DIR",
+                    help="write every timed post's send time, latency and before-produce "
+                    "time (ms) to DIR, one file per system and rate")
     ap.add_argument("-X", dest="earshot_x", action="append", default=[],
                     help="prop=val passed to earshot run as -X in the latency stage")
     args = ap.parse_args()
     args.partitions = args.partitions or 8
+    global LAT_DUMP
+    LAT_DUMP = args.latency_dump
 
     earshot = os.path.join(args.build, "earshot")
     passthrough = os.path.join(args.build, "bench", "bench_passthrough")

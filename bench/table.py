@@ -167,14 +167,27 @@ def render(r, json_path):
         out.append("| posts/s | system | p50 ms | p99 ms | p99.9 ms | max ms | p99 before / after "
                    "produce ms | CPU % |")
         out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        names = {"earshot_nowatch": "earshot, watch.enabled=false"}
         for row in rows:
-            for who in ("earshot", "passthrough"):
+            for who in ("earshot", "earshot_nowatch", "passthrough"):
                 x = row.get(who)
                 if x:
-                    out.append(f"| {fmt(row['rate'])} | {who} | {span(x.get('p50'))} "
+                    out.append(f"| {fmt(row['rate'])} | {names.get(who, who)} | {span(x.get('p50'))} "
                                f"| {span(x.get('p99'))} | {span(x.get('p999'))} "
                                f"| {span(x.get('max'))} | {span(x.get('before_p99'))} / "
                                f"{span(x.get('after_p99'))} | {span(x.get('cpu_pct'))} |")
+        # earshot times only the posts it routes; the passthrough over those
+        # same posts, and earshot's p99 minus the passthrough's run by run.
+        fair = [(row["rate"], row["passthrough"].get("same_posts_p99"),
+                 (row.get("earshot") or {}).get("p99_minus_passthrough"))
+                for row in rows if row.get("passthrough")]
+        if any(f[1] or f[2] for f in fair):
+            out.append("")
+            out.append("Passthrough p99 over only the posts earshot timed (its routed ones), "
+                       "and earshot's p99 minus the passthrough's in the same run: "
+                       + "; ".join(f"{fmt(r)}/s {span(sp)} ms, "
+                                   + (f"{g[0]:+.1f} to {g[1]:+.1f} ms" if g else "n/m")
+                                   for r, sp, g in fair) + ".")
     l0 = r.get("latency_ms_linger0")
     if l0:
         out.append(f"The same with `-X producer.linger.ms=0`: p50 {fmt(l0.get('p50'))} ms, "

@@ -218,10 +218,13 @@ static void pl_worker_process(pl_worker *w, ledger_job *job)
 static void *pl_worker_main(void *arg)
 {
     pl_worker *w = arg;
-    ledger_job *job;
+    ledger_job *job, *next;
 
-    while ((job = jobq_pop(&w->p->queue)))
-        pl_worker_process(w, job);
+    while ((job = jobq_take(&w->p->queue)))
+        for (; job; job = next) {
+            next = job->next; /* processing may free job */
+            pl_worker_process(w, job);
+        }
     reload_view_release(&w->view); /* lets a replaced generation go */
     return NULL;
 }
@@ -472,7 +475,7 @@ pipeline *pipeline_new(const config *cfg, ruleset *rs, metrics *m, char *err, si
         snprintf(err, err_size, "out of memory");
         goto err;
     }
-    jobq_init(&p->queue, p->lg);
+    jobq_init(&p->queue, p->lg, p->n_workers);
     p->queue_ready = 1;
     rebalance_init(&p->rb, p->lg, &p->queue, &p->fatal, !cfg->run_dry_run, p->shutdown_ms);
 
