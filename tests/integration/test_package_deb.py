@@ -345,13 +345,15 @@ def run(ck, earshot, build, tmp):
         rh.log("seccomp allow-list from the unit: %d system calls" % n)
         for must_not in ("reboot", "mount", "setrlimit", "sched_setaffinity"):
             ck.check("unit filter denies %s" % must_not, must_not not in names)
-        for must in ("epoll_wait", "futex", "sendmsg", "mmap", "inotify_add_watch"):
+        for must in ("epoll_wait", "futex", "sendmsg", "mmap", "inotify_add_watch",
+                     "setpriority"):
             ck.check("unit filter allows %s" % must, must in names)
         # The filter itself bites: a denied call fails with EPERM after exec.
-        probe = "import os,sys\ntry:\n    os.setpriority(os.PRIO_PROCESS, 0, 1)\nexcept PermissionError:\n    sys.exit(0)\nsys.exit(3)\n"
+        probe = ("import os,sys\ntry:\n    os.sched_setaffinity(0, os.sched_getaffinity(0))\n"
+                 "except PermissionError:\n    sys.exit(0)\nsys.exit(3)\n")
         r = subprocess.run([sys.executable, "-c", probe], preexec_fn=sandbox_preexec(prog),
                            timeout=30)
-        ck.eq("under the filter, setpriority (@resources) fails with EPERM: exit", 0,
+        ck.eq("under the filter, sched_setaffinity (@resources) fails with EPERM: exit", 0,
               r.returncode)
         preexec = sandbox_preexec(prog)
     if mdwe:

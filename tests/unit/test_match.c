@@ -318,7 +318,7 @@ static void test_default_real_posts(void **state)
          "tmobile,sprint|churn.threat,churn.cancel_request"},
         {"great, another outage. not great @xfinity", "comcast|outage.down"},
         {"no thanks, I'm good", "|"},
-        {"thanks for nothing @DellCares", "dell|"},
+        {"thanks for nothing @DellCares", "dell|complaint.sarcastic_thanks"},
         {"eat whole foods and exercise", "|"},
     };
     fx f;
