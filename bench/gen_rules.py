@@ -6,7 +6,8 @@ handles and hashtags (N/20 of them), and per-brand or general phrase rules
 built from product nouns and complaint/praise/question predicates, with
 any/all/not structure and a few regex terms. Deterministic for a seed.
 
-With --base DIR (bench/run passes the default rules/), DIR's rule files are
+With --base DIR (bench/run passes the default rules/), DIR's rule files (not
+a trained model) are
 copied in first and only N minus their rule count are generated, so the set
 holds N rules in all and the generated posts (which name the default brands)
 still find their brands and complaints among the synthetic ones.
@@ -67,7 +68,13 @@ def main():
         for name in sorted(os.listdir(args.base)):
             if name.endswith(".json"):
                 with open(os.path.join(args.base, name), encoding="utf-8") as f:
-                    n_base += len(json.load(f).get("rules", []))
+                    doc = json.load(f)
+                # A trained model (rules/care-model.json) is left out: these
+                # sets measure rules, and bench/run's model stage adds its
+                # own (one model per rules directory).
+                if "earshot_model" in doc:
+                    continue
+                n_base += len(doc.get("rules", []))
                 # "0-" sorts before the generated files: load order as in rules/.
                 shutil.copyfile(os.path.join(args.base, name),
                                 os.path.join(args.out, "0-" + name))
