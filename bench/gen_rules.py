@@ -7,8 +7,8 @@ built from product nouns and complaint/praise/question predicates, with
 any/all/not structure and a few regex terms. Deterministic for a seed.
 
 With --base DIR (bench/run passes the default rules/), DIR's rule files (not
-a trained model) are
-copied in first and only N minus their rule count are generated, so the set
+a trained model) are copied in first and only N minus their rule count are
+generated, so the set
 holds N rules in all and the generated posts (which name the default brands)
 still find their brands and complaints among the synthetic ones.
 
