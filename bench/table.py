@@ -138,8 +138,9 @@ def render(r, json_path):
             out.append(f"\nKafka Streams: {k['notes']['streams']}.")
         ag = k.get("aggregation") or {}
         if ag.get("off") and ag.get("on"):
+            pairs = ag.get("pairs") or ag.get("repeats")
             out.append(f"\nAggregation cost ({ag.get('rules')} rules; the same drain with "
-                       f"watch.enabled false / true, median of {ag.get('repeats')}, done when "
+                       f"watch.enabled false / true, median of {pairs} pairs, done when "
                        f"the aggregator has read every enriched event): "
                        f"{fmt(ag['off']['posts_per_s'])} / {fmt(ag['on']['posts_per_s'])} "
                        f"posts/s (**-{ag.get('cost_pct')}%**), CPU {ag['off']['cpu_s']} / "
