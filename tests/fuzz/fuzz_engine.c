@@ -59,10 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *ev = json_loadb(out.event, out.event_len, JSON_ALLOW_NUL, &jerr);
     if (!ev || !json_is_object(ev))
         abort();
-    const char *id = json_string_value(json_object_get(ev, "id"));
+    json_t *idv = json_object_get(ev, "id");
+    const char *id = json_string_value(idv);
     const char *pol = json_string_value(json_object_get(ev, "polarity"));
     json_int_t prio = json_integer_value(json_object_get(ev, "priority"));
-    if (!id || strlen(id) != out.post_id.len ||
+    /* by length, not strlen: an id may hold "\u0000" */
+    if (!id || json_string_length(idv) != out.post_id.len ||
         (out.post_id.len && memcmp(id, out.post_id.ptr, out.post_id.len)))
         abort();
     if (!pol || (strcmp(pol, "complaint") && strcmp(pol, "praise") && strcmp(pol, "question") &&
