@@ -12,13 +12,13 @@
  */
 #include "watch/watch.h"
 #include "base/base_buf.h"
-#include "base/base_time.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -94,6 +94,16 @@ struct watch {
 
 /* ---- time ---- */
 
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
 /* The digits of s[i..i+n), or -1 when one is not a digit. */
 static int digits(const char *s, int i, int n)
 {
@@ -124,20 +134,18 @@ int watch_parse_time(const char *s, int64_t *out_ms)
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
         se < 0 || se > 60)
         return -1;
-    *out_ms = (base_time_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se) *
+    *out_ms = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se) *
               1000;
     return 0;
 }
 
 void watch_format_time(int64_t ms, char *buf, size_t size)
 {
-    if (size <= BASE_TIME_ISO_LEN) {
-        if (size)
-            buf[0] = '\0';
-        return;
-    }
-    base_time_iso8601(buf, ms >= 0 ? ms / 1000 : (ms - 999) / 1000, -1);
-    buf[BASE_TIME_ISO_LEN] = '\0';
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)

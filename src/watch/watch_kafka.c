@@ -26,9 +26,7 @@
  * fetch.min.bytes of 1 has the broker answer each fetch with a message or
  * two. Windows are a minute long, so waiting up to 100 ms for 100 kB costs
  * nothing a reader of brand.stats can see, and an idle aggregator makes 10
- * fetches a second per broker; not librdkafka's 500 ms, which on the
- * embedded broker (a waiting fetch is not woken by new data) left it half a
- * second behind every burst. The producer lingers 50 ms: records come in
+ * fetches a second per broker. The producer lingers 50 ms: records come in
  * bursts at each close, and a checkpoint flushes anyway. */
 static const char *const wk_consumer_defaults[][2] = {
     {"fetch.min.bytes", "100000"},
